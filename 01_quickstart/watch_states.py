@@ -1,0 +1,36 @@
+"""Watch tasks move through their states: PENDING, STARTED, RETRY, FAILURE, SUCCESS.
+
+    python watch_states.py
+
+Sends three tasks one after the other and prints every state change as it happens.
+"""
+
+import time
+
+from celery_task import add, divide, require_redis, save_last_id, shaky_add
+
+
+def watch(number, label, result, timeout=30):
+    """Poll the result backend every 50 ms and print each new state with its time."""
+    print(f"[{number}] sent {label} -> id {result.id}")
+    started, last = time.monotonic(), None
+    while time.monotonic() - started < timeout:
+        state = result.state
+        if state != last:
+            print(f"    {time.monotonic() - started:5.2f} s  {state}")
+            last = state
+        if result.ready():  # SUCCESS, FAILURE or REVOKED: it will not change any more
+            outcome = result.result  # the return value, or the exception for FAILURE
+            print(f"    final: {state}, {'returned' if result.successful() else 'raised'} {outcome!r}")
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"[!] {label} did not finish within {timeout} s: is a worker running?")
+
+
+require_redis()
+watch(1, "add(2, 3)", add.delay(2, 3))
+watch(2, "shaky_add(2, 3) (fails twice, then works)", shaky_add.delay(2, 3))
+failed = divide.delay(1, 0)
+watch(3, "divide(1, 0)", failed)
+save_last_id(failed.id)
+print("[4] saved the failed task's id: `python check_result.py` shows its traceback")

@@ -1,0 +1,61 @@
+# celery-by-running-it: every target builds .venv itself when it is missing or stale.
+#   make tour            run every chapter, narrated   (make tour CH=03, AUTO=1 to not pause)
+#   make test            the test suite (starts its own private Redis)
+#   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
+#   make clean           stop that Redis, remove .venv, .run and files the chapters leave
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python 3.11+ found on PATH (override: make tour PYTHON=/path/to/python3.12).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	  && { command -v $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+CH ?=
+export CH AUTO
+
+.PHONY: help venv venv-dev tour test redis redis-stop clean
+
+help:
+	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+
+$(VENV)/.python:
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is needed (none found on PATH)."; exit 1; fi
+	@echo "[venv] creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.runtime: requirements.txt $(VENV)/.python
+	@echo "[venv] installing requirements.txt"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	@echo "[venv] installing requirements-dev.txt"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+tour: $(VENV)/.runtime
+	@$(PY) -m tour $(CH)
+
+test: $(VENV)/.dev
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+redis: $(VENV)/.runtime
+	@$(PY) -m tour.redis up
+
+redis-stop: $(VENV)/.runtime
+	@$(PY) -m tour.redis down
+
+clean:
+	@if [ -x $(PY) ]; then $(PY) -m tour.redis down || true; fi
+	@rm -rf $(VENV) .run .pytest_cache .coverage .coverage.* htmlcov
+	@find . -name __pycache__ -type d -prune -exec rm -rf {} + ; \
+	 find . \( -name .last_task_id -o -name 'celerybeat-schedule*' -o -name db.sqlite3 \) -delete
+	@echo "[clean] done"

@@ -1,0 +1,104 @@
+"""Fixtures shared by every chapter's tests.
+
+- a private Redis server for the whole session (free port, temporary folder): the tests
+  never touch a Redis the learner runs;
+- `lab`: runs the current chapter's commands in its folder exactly as a learner types them
+  (the commands come from the chapter's steps.toml / Procfile), starts real celery worker
+  and beat processes, and stops everything afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import redis as redis_py
+
+from tour import procs, walkthrough
+from tour.redis import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+LEFTOVERS = (".last_task_id", "celerybeat-schedule", "celerybeat-schedule.db",
+             "celerybeat-schedule.dat", "celerybeat-schedule.dir", "celerybeat-schedule.bak")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> RedisServer:
+    server = RedisServer.start(tmp_path_factory.mktemp("redis"))
+    os.environ["REDIS_URL"] = server.url  # anything the tests import points here, too
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    return redis_server.url
+
+
+class Lab:
+    """One chapter, run like a learner runs it, against the private Redis."""
+
+    def __init__(self, chapter: walkthrough.Chapter, redis_url: str):
+        self.chapter = chapter
+        self.redis_url = redis_url
+        self.procs: list[procs.Proc] = []
+
+    def env(self, extra: dict[str, str] | None = None, redis_url: str | None = None) -> dict:
+        return procs.chapter_env(redis_url or self.redis_url,
+                                 {"PYTHONDONTWRITEBYTECODE": "1", **(extra or {})})
+
+    def start(self, key: str, *, env: dict[str, str] | None = None, ready: bool = True,
+              redis_url: str | None = None) -> procs.Proc:
+        """Start a Procfile process or a named command; for a worker, wait for its ping."""
+        command = self.chapter.command(key)
+        proc = procs.Proc(key, command, self.chapter.path, self.env(env, redis_url)).start()
+        self.procs.append(proc)
+        if ready and key in self.chapter.ready:
+            proc.wait_for(self.chapter.ready[key], timeout=60)
+        elif ready and " worker" in command:
+            proc.wait_for(r"ready\.", timeout=60)
+            procs.worker_answers_ping(self.chapter.broker_url(redis_url or self.redis_url))
+        return proc
+
+    def run(self, command: str, *, exit: int | None = 0, timeout: float = 60,
+            env: dict[str, str] | None = None, redis_url: str | None = None) -> procs.StepResult:
+        """Run a learner command to completion and check its exit code (None: any)."""
+        result = procs.run_step(command, self.chapter.path, self.env(env, redis_url), timeout)
+        assert not result.timed_out, f"`{command}` still running after {timeout} s:\n{result.output}"
+        if exit is not None:
+            assert result.returncode == exit, (
+                f"`{command}` exited {result.returncode}, expected {exit}:\n{result.output}")
+        return result
+
+    def run_step(self, step: walkthrough.Step) -> procs.StepResult:
+        """Run a walkthrough step and check it the way the tour does."""
+        result = self.run(step.run, exit=step.exit, timeout=step.timeout)
+        for pattern in step.expect:
+            assert re.search(pattern, result.output, re.MULTILINE), (
+                f"`{step.run}`: no line matches {pattern!r} in:\n{result.output}")
+        return result
+
+    def stop(self, proc: procs.Proc) -> int | None:
+        self.procs.remove(proc)
+        return proc.stop()
+
+    def close(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+        self.procs.clear()
+        for name in LEFTOVERS:
+            (self.chapter.path / name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def lab(request, redis_url) -> Lab:
+    """The chapter named by the test module's CHAPTER, on an empty private Redis."""
+    client = redis_py.Redis.from_url(redis_url)
+    client.flushall()
+    client.close()
+    chapter = walkthrough.load(ROOT / request.module.CHAPTER)
+    lab = Lab(chapter, redis_url)
+    yield lab
+    lab.close()

@@ -1,0 +1,69 @@
+"""Chapter 01, run as a learner runs it: real worker processes, real Redis."""
+
+import re
+import time
+
+import pytest
+
+CHAPTER = "01_quickstart"
+
+
+def test_walkthrough(lab):
+    """Every step of the README, in order, with the Procfile's worker."""
+    lab.start("worker")
+    outputs = [lab.run_step(step).output for step in lab.chapter.steps]
+    submit, _, states, failure, _ = outputs
+    assert submit.count("-> 5  (state SUCCESS)") == 3
+    # shaky_add fails twice (RETRY, RETRY), then succeeds
+    shaky = states.split("[2]")[1].split("[3]")[0]
+    assert re.findall(r"\b(STARTED|RETRY|SUCCESS)\b", shaky)[:6] == [
+        "STARTED", "RETRY", "STARTED", "RETRY", "STARTED", "SUCCESS"]
+    assert 'ZeroDivisionError: division by zero' in failure
+
+
+@pytest.mark.parametrize("pool, banner", [
+    ("worker_prefork", "prefork"),
+    ("worker_threads", "thread"),
+    ("worker_eventlet", "eventlet"),
+    ("worker_solo", "solo"),
+])
+def test_each_pool_runs_add(lab, pool, banner):
+    """The worker commands the README shows for Linux/macOS and Windows all compute add(2, 3)."""
+    worker = lab.start(pool)
+    assert re.search(rf"concurrency: \d+ \({banner}\)", worker.output()), worker.output()
+    result = lab.run("python submit.py")
+    assert result.output.count("-> 5  (state SUCCESS)") == 3
+    assert worker.count(r"Task celery_task\.add\[.*\] succeeded") == 3
+
+
+def test_pending_until_a_worker_starts(lab):
+    """Tasks sent with no worker wait in Redis (PENDING), and run once a worker starts."""
+    sent = lab.run(lab.chapter.command("submit_no_wait"))
+    assert "not waiting (--no-wait)" in sent.output
+    pending = lab.run("python check_result.py")
+    assert "PENDING: the task waits in the queue" in pending.output
+    worker = lab.start("worker")
+    deadline = time.monotonic() + 20
+    while "SUCCESS" not in (out := lab.run("python check_result.py").output):
+        assert time.monotonic() < deadline, out
+        time.sleep(0.5)
+    assert "SUCCESS: the task returned 5" in out
+    worker.wait_for(r"Task celery_task\.add\[.*\] succeeded", timeout=10)
+
+
+def test_no_worker_times_out_with_advice(lab):
+    """submit.py never hangs: without a worker it gives up after 20 s and says what to check."""
+    result = lab.run("python submit.py", exit=1, timeout=40)
+    assert result.seconds < 30
+    assert "Is a worker running" in result.output
+
+
+def test_redis_down_is_one_clear_line(lab):
+    """With nothing listening at REDIS_URL, each script says so in one line within 10 s."""
+    for command in ("python submit.py", "python check_result.py 1234", "python watch_states.py"):
+        result = lab.run(command, exit=1, timeout=30, redis_url="redis://127.0.0.1:1")
+        assert result.seconds < 10, (command, result.seconds)
+        problem = [line for line in result.output.splitlines() if line.startswith("[!]")]
+        assert problem == [result.output.splitlines()[-1]], result.output
+        assert "redis://127.0.0.1:1/1" in problem[0] and "make redis" in problem[0]
+        assert "Traceback" not in result.output

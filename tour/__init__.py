@@ -1,0 +1,1 @@
+"""The machinery behind `make tour` and the tests: Redis provisioning, processes, narration."""

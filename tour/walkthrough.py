@@ -1,0 +1,120 @@
+"""Read a chapter's walkthrough: its Procfile (long-running processes) and steps.toml.
+
+These two files are the single source of truth for a chapter: the README shows the same
+commands (a test checks that), the tour runs them, and the tests run them.
+
+steps.toml:
+    title = "Quickstart"
+    app = "celery_task"      # what `celery -A` names
+    broker_db = 1            # the chapter's broker database (the tour pings workers there)
+
+    [commands]               # commands the README shows beside the steps, run by the tests
+    worker_threads = "celery -A celery_task worker -l info -P threads"
+
+    [[step]]
+    run = "python submit.py"
+    say = "Send add(2, 3) three ways and wait for the results."
+    expect = ['add\\(2, 3\\) = 5']     # regular expressions the output must contain
+    exit = 0                           # expected exit code (default 0)
+    worker_log = ['succeeded']         # optional: worker lines the tour shows after it
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_DIR = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+@dataclass
+class Step:
+    run: str
+    say: str = ""
+    expect: list[str] = field(default_factory=list)
+    exit: int = 0
+    timeout: float = 60.0
+    worker_log: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Chapter:
+    path: Path
+    title: str
+    app: str
+    broker_db: int
+    processes: dict[str, str]
+    steps: list[Step]
+    commands: dict[str, str]
+    ready: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def number(self) -> str:
+        return self.name[:2]
+
+    def broker_url(self, redis_url: str) -> str:
+        return f"{redis_url.rstrip('/')}/{self.broker_db}"
+
+    def command(self, key: str) -> str:
+        """A named command: a Procfile process, or an entry of [commands]."""
+        if key in self.processes:
+            return self.processes[key]
+        return self.commands[key]
+
+    def step(self, run: str) -> Step:
+        for step in self.steps:
+            if step.run == run:
+                return step
+        raise KeyError(f"{self.name}: no step runs {run!r}")
+
+
+def load(path: Path) -> Chapter:
+    data = tomllib.loads((path / "steps.toml").read_text(encoding="utf-8"))
+    procfile = path / "Procfile"
+    processes = dict(parse_procfile(procfile.read_text()).processes) if procfile.exists() else {}
+    return Chapter(
+        path=path,
+        title=data["title"],
+        app=data["app"],
+        broker_db=int(data["broker_db"]),
+        processes=processes,
+        steps=[Step(**raw) for raw in data.get("step", [])],
+        commands=dict(data.get("commands", {})),
+        ready=dict(data.get("ready", {})),
+    )
+
+
+def chapters() -> list[Chapter]:
+    return [load(p) for p in sorted(ROOT.iterdir())
+            if p.is_dir() and CHAPTER_DIR.match(p.name) and (p / "steps.toml").exists()]
+
+
+def find(wanted: str) -> Chapter:
+    """'01', '1', '01_quickstart' or 'quickstart' -> that chapter; KeyError listing valid ones."""
+    everything = chapters()
+    key = wanted.strip().lower().rstrip("/")
+    for ch in everything:
+        if key in (ch.name, ch.number, ch.number.lstrip("0"), ch.name[3:]):
+            return ch
+    valid = ", ".join(ch.name for ch in everything)
+    raise KeyError(f"no chapter {wanted!r}; valid chapters: {valid} (or a number such as 01)")
+
+
+def readme_commands(path: Path) -> list[str]:
+    """Commands a chapter README shows: lines starting with '$ ' inside fenced code blocks."""
+    commands, fenced = [], False
+    for line in (path / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif fenced and line.lstrip().startswith("$ "):
+            commands.append(line.lstrip()[2:].strip())
+    return commands
