@@ -1,7 +1,8 @@
 """Send add(2, 3) to the worker the three ways Celery offers, then collect the results.
 
-    python submit.py            send, then wait for the results (at most 20 s)
-    python submit.py --no-wait  only send (the tasks wait in Redis until a worker runs them)
+    python submit.py               send, then wait for the results (at most 20 s each)
+    python submit.py --no-wait     only send (the tasks wait in Redis until a worker runs them)
+    python submit.py --timeout 3   wait at most 3 s for each result
 """
 
 import argparse
@@ -13,6 +14,7 @@ from celery_task import add, require_redis, save_last_id
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--no-wait", action="store_true", help="send the tasks and exit")
+parser.add_argument("--timeout", type=float, default=20, help="seconds to wait for each result")
 args = parser.parse_args()
 
 # [1] A task is still a plain function: calling it runs it here, now, in this process.
@@ -39,11 +41,12 @@ print("[5] saved the last id in .last_task_id, so `python check_result.py` can l
 if args.no_wait:
     print("[6] not waiting (--no-wait): start a worker, then run `python check_result.py`")
 else:
-    print("[6] waiting for the results (at most 20 s each; .get() without a timeout can hang forever)")
+    print(f"[6] waiting for the results (at most {args.timeout:g} s each; "
+          ".get() without a timeout can wait forever)")
     for how, result in sent:
         try:
-            print(f"    {how} -> {result.get(timeout=20)}  (state {result.state})")
+            print(f"    {how} -> {result.get(timeout=args.timeout)}  (state {result.state})")
         except ResultTimeout:
             raise SystemExit(
-                "[!] no result after 20 s. Is a worker running in this folder "
+                f"[!] no result after {args.timeout:g} s. Is a worker running in this folder "
                 "(celery -A celery_task worker -l info), against the same REDIS_URL?")

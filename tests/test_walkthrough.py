@@ -1,0 +1,75 @@
+"""The chapters' structure, and the one-source-of-truth contract.
+
+A chapter's walkthrough lives in its Procfile and steps.toml. The README must show exactly
+those commands (the `$ python ...` and `$ celery ...` lines of its code blocks), in the same
+order, the tour runs them, and the chapter's test module runs them. These checks fail when
+the README and the steps drift apart, or when a chapter or a command has no test.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tour import walkthrough
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = walkthrough.chapters()
+EXPECTED = ["01_quickstart", "02_package_layout", "03_delay_tasks", "04_periodic_tasks",
+            "05_django_integration", "06_cache_consistency"]
+
+
+def chapter_commands(readme_lines):
+    """The chapter's own commands among the README's `$ ` lines (setup such as make/cd is not)."""
+    return [c for c in readme_lines if c.split()[0] in ("python", "celery")]
+
+
+def test_chapters_are_the_planned_ones_in_order():
+    names = [ch.name for ch in CHAPTERS]
+    assert names, "no chapter found"
+    assert names == EXPECTED[:len(names)], names
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_chapter_has_its_parts(chapter):
+    for part in ("README.md", "steps.toml", "Procfile"):
+        assert (chapter.path / part).exists(), f"{chapter.name}/{part} is missing"
+    assert (ROOT / "tests" / f"test_{chapter.name}.py").exists(), f"{chapter.name} has no tests"
+    assert chapter.steps, f"{chapter.name}/steps.toml has no [[step]]"
+    for step in chapter.steps:
+        for pattern in step.expect:
+            re.compile(pattern)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_readme_shows_exactly_the_walkthrough(chapter):
+    readme = chapter_commands(walkthrough.readme_commands(chapter.path))
+    known = ([step.run for step in chapter.steps] + list(chapter.processes.values())
+             + list(chapter.commands.values()))
+    not_in_steps = sorted(set(readme) - set(known))
+    not_in_readme = sorted(set(known) - set(readme))
+    assert not not_in_steps, f"{chapter.name}/README.md shows commands steps.toml does not list: {not_in_steps}"
+    assert not not_in_readme, f"{chapter.name}: commands missing from README.md: {not_in_readme}"
+    # the steps appear in the README in the order the tour runs them
+    position = 0
+    for step in chapter.steps:
+        assert step.run in readme[position:], (
+            f"{chapter.name}: README shows `{step.run}` out of the order of steps.toml")
+        position = readme.index(step.run, position) + 1
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_every_named_command_is_tested(chapter):
+    """Each [commands] entry is run by the chapter's tests (found by its key)."""
+    tests = (ROOT / "tests" / f"test_{chapter.name}.py").read_text()
+    untested = [key for key in chapter.commands if f'"{key}"' not in tests]
+    assert not untested, f"{chapter.name}: no test runs the commands {untested}"
+
+
+def test_tour_rejects_an_unknown_chapter_and_lists_the_valid_ones():
+    done = subprocess.run([sys.executable, "-m", "tour", "99"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert "no chapter '99'" in done.stdout and "01_quickstart" in done.stdout
