@@ -1,0 +1,40 @@
+"""Chapter 02, run as a learner runs it: the package layout, full task names, retries and
+the unregistered-task mistake, against a real worker and Redis."""
+
+import re
+
+CHAPTER = "02_package_layout"
+
+
+def test_walkthrough(lab):
+    worker = lab.start("worker")
+    registered, submit, _, sms, unregistered = [lab.run_step(s).output for s in lab.chapter.steps]
+    # the worker knows exactly the three modules of include=[...], not coupon_task
+    names = re.findall(r"\* (celery_task\.\S+)", registered)
+    assert sorted(names) == ["celery_task.course_task.add", "celery_task.order_task.make_order",
+                             "celery_task.user_task.send_sms"]
+    # the gateway refused twice per message and Celery retried after 1 s, then 2 s
+    retries = re.findall(r"(\d+\.\d+) s  RETRY", sms)
+    done = float(re.search(r"(\d+\.\d+) s  SUCCESS", sms).group(1))
+    assert len(retries) == 2 and done >= 2.9, sms
+    assert worker.count(r"Task celery_task\.user_task\.send_sms\[.*\] retry") == 4
+    worker.wait_for(r"Received unregistered task of type 'celery_task\.coupon_task\.issue_coupon'",
+                    timeout=5)
+
+
+def test_adding_the_module_fixes_unregistered(lab):
+    """With coupon_task imported by the worker (-I), the same script gets its result."""
+    worker = lab.start("worker_with_coupons")
+    result = lab.run("python send_unregistered.py")
+    assert "the worker ran it: 'coupon for user 7'" in result.output
+    assert worker.count("unregistered") == 0
+
+
+def test_redis_down_is_one_clear_line(lab):
+    for command in ("python submit.py", "python check_result.py 1234", "python watch_sms.py",
+                    "python send_unregistered.py"):
+        result = lab.run(command, exit=1, timeout=30, redis_url="redis://127.0.0.1:1")
+        assert result.seconds < 10
+        assert result.output.splitlines() == [
+            "[!] Redis is not answering at redis://127.0.0.1:1/3. Start it with `make redis` "
+            "(or `docker compose up -d --wait`), then run this again."], result.output
