@@ -187,8 +187,8 @@ def find_or_start(*, keep_running: bool = False, log: Callable[[str], None] = pr
         check_url(env_url)
         if answers(env_url, timeout=2):
             return Provisioned(env_url.rstrip("/"), f"REDIS_URL={safe_url(env_url)}")
-        raise RedisUnavailable(f"REDIS_URL={safe_url(env_url)} does not answer; start that server, "
-                               f"or unset REDIS_URL to let the tour find or start one")
+        raise RedisUnavailable(f"REDIS_URL={safe_url(env_url)} does not answer: start that server, "
+                               "or unset REDIS_URL and run `make redis` to find or start one")
     if answers(DEFAULT_URL, timeout=1):
         return Provisioned(DEFAULT_URL, f"the Redis already running at {DEFAULT_URL}")
 
