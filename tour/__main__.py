@@ -21,11 +21,11 @@ from rich.table import Table
 
 from . import procs, redis, walkthrough
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # long lines stay whole in logs and pipes
 WORKER_LINES = re.compile(
     r"Task \S+ (received|succeeded|failed|retry|raised)|unregistered|Scheduler: Sending|"
     r"Discarding revoked|expired|ERROR|CRITICAL")
-
+LOG_PREFIX = re.compile(r"^\[\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d),\d+: ")  # a log line's date and ms
 
 @dataclass
 class Outcome:
@@ -113,7 +113,8 @@ def show_process_lines(running: list[procs.Proc], marks: dict[str, int], step: w
         if lines:
             say(f"  what the {proc.name} logged meanwhile:", "dim")
             for line in lines[:12]:
-                say(f"    {line[:160]}", "dim cyan")
+                line = LOG_PREFIX.sub(r"[\1 ", line)  # keep the time of day, drop date and ms
+                say(f"    {line[:200]}{' ...' if len(line) > 200 else ''}", "dim cyan")
             if len(lines) > 12:
                 say(f"    ... {len(lines) - 12} more lines", "dim cyan")
 
