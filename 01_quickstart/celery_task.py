@@ -9,11 +9,11 @@ Start a worker from this folder:   celery -A celery_task worker -l info
 """
 
 import os
+import re
 import sys
 import time
 
 from celery import Celery
-from kombu.utils.url import maybe_sanitize_url
 
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers, so a task
 # left queued in one chapter can never be picked up by another chapter's worker.
@@ -34,11 +34,15 @@ app.conf.update(
 
 
 def require_redis():
-    """Scripts call this first: one clear line and exit code 1 when Redis is not answering."""
+    """Scripts call this first: one clear line and exit code 1 when Redis can't be used."""
+    where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
     try:
+        if not BROKER_URL.startswith(("redis://", "rediss://")):
+            raise ValueError("it must start with redis:// or rediss://")
         app.backend.client.ping()
+    except ValueError as exc:  # REDIS_URL is not something redis-py can read
+        sys.exit(f"[!] REDIS_URL is malformed ({where}: {exc}); expected redis://host:port")
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...
-        where = maybe_sanitize_url(BROKER_URL)  # never print a password
         sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
                  "(or `docker compose up -d --wait`), then run this again.")
 

@@ -72,9 +72,9 @@ class Lab:
                 f"`{command}` exited {result.returncode}, expected {exit}:\n{result.output}")
         return result
 
-    def run_step(self, step: walkthrough.Step) -> procs.StepResult:
+    def run_step(self, step: walkthrough.Step, env: dict[str, str] | None = None) -> procs.StepResult:
         """Run a walkthrough step and check it the way the tour does."""
-        result = self.run(step.run, exit=step.exit, timeout=step.timeout)
+        result = self.run(step.run, exit=step.exit, timeout=step.timeout, env=env)
         for pattern in step.expect:
             assert re.search(pattern, result.output, re.MULTILINE), (
                 f"`{step.run}`: no line matches {pattern!r} in:\n{result.output}")

@@ -12,13 +12,16 @@ def test_walkthrough(lab):
     """Every step of the README, in order, with the Procfile's worker."""
     lab.start("worker")
     outputs = [lab.run_step(step).output for step in lab.chapter.steps]
-    submit, _, states, failure, _ = outputs
+    submit, _, states, failure, unknown, bad_input, type_error = outputs
     assert submit.count("-> 5  (state SUCCESS)") == 3
     # shaky_add fails twice (RETRY, RETRY), then succeeds
     shaky = states.split("[2]")[1].split("[3]")[0]
     assert re.findall(r"\b(STARTED|RETRY|SUCCESS)\b", shaky)[:6] == [
         "STARTED", "RETRY", "STARTED", "RETRY", "STARTED", "SUCCESS"]
     assert 'ZeroDivisionError: division by zero' in failure
+    assert "UNKNOWN" in unknown and "PENDING" not in unknown.split("UNKNOWN")[0]
+    assert bad_input.count("refused before sending") == 2
+    assert "TypeError: add() takes 2 positional arguments but 3 were given" in type_error
 
 
 @pytest.mark.parametrize("pool, banner", [

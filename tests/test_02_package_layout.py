@@ -38,3 +38,32 @@ def test_redis_down_is_one_clear_line(lab):
         assert result.output.splitlines() == [
             "[!] Redis is not answering at redis://127.0.0.1:1/3. Start it with `make redis` "
             "(or `docker compose up -d --wait`), then run this again."], result.output
+
+
+# --- failure drills: each script runs its own worker, so no lab.start() here -----------
+
+def test_drill_worker_killed_loses_nothing(lab):
+    """SIGKILL a pool process, then the whole worker: all 20 acks_late tasks complete."""
+    out = lab.run(lab.chapter.command("drill_worker_killed"), timeout=120).output
+    figures = re.search(r"submitted (\d+), completed (\d+), lost (\d+), ran more than once (\d+)", out)
+    submitted, completed, lost, twice = map(int, figures.groups())
+    assert (submitted, completed, lost) == (20, 20, 0), out
+    assert twice >= 1, out  # the killed ones ran again: at-least-once delivery
+    print(out)
+
+
+def test_drill_redis_restart(lab):
+    """With the append-only file a restart loses nothing; without persistence it does."""
+    out = lab.run(lab.chapter.command("drill_redis_restart"), timeout=120).output
+    assert re.search(r"lost with the append-only file: 0; without persistence: [1-9]", out), out
+    assert out.count("the worker reconnected by itself") == 2, out
+    print(out)
+
+
+def test_drill_shutdown(lab):
+    """Warm shutdown finishes the running task; cold shutdown cuts it and it runs again."""
+    out = lab.run(lab.chapter.command("drill_shutdown"), timeout=120).output
+    assert "the task is SUCCESS: {'report': 1, 'run': 1}" in out, out
+    assert "the task was cut off, still STARTED" in out, out
+    assert "{'report': 2, 'run': 2} (run 2 times)" in out, out
+    print(out)

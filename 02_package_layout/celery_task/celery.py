@@ -21,6 +21,7 @@ app = Celery(
         "celery_task.user_task",
         "celery_task.order_task",
         "celery_task.course_task",
+        "celery_task.report_task",
         # "celery_task.coupon_task" is left out on purpose: see send_unregistered.py
     ],
 )
@@ -32,21 +33,37 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
     redis_socket_connect_timeout=3,
+    result_backend_always_retry=True,  # a worker finishing a task while Redis restarts
+                                       # keeps trying to store the result instead of failing
+    # How long a message taken by a worker may stay unacknowledged before it is handed out
+    # again, and how often workers look for such messages. Defaults: 1 hour, and a look
+    # every 100 s or so. The drills set DRILL_VISIBILITY_TIMEOUT to a few seconds so a killed
+    # worker's tasks come back quickly (chapter 03 shows the price of a short timeout:
+    # long ETA tasks are delivered twice).
+    broker_transport_options={
+        "visibility_timeout": int(os.environ.get("DRILL_VISIBILITY_TIMEOUT", 3600)),
+        **({"unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+           if "DRILL_VISIBILITY_TIMEOUT" in os.environ else {}),
+    },
 )
 
 
 # --- conveniences for the scripts next to this package ---------------------------------
 def require_redis():
-    """One clear line and exit code 1 when Redis is not answering (instead of a traceback)."""
+    """One clear line and exit code 1 when Redis can't be used (instead of a traceback)."""
+    import re
     import sys
 
-    from kombu.utils.url import maybe_sanitize_url
-
+    where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
     try:
+        if not BROKER_URL.startswith(("redis://", "rediss://")):
+            raise ValueError("it must start with redis:// or rediss://")
         app.backend.client.ping()
+    except ValueError as exc:  # REDIS_URL is not something redis-py can read
+        sys.exit(f"[!] REDIS_URL is malformed ({where}: {exc}); expected redis://host:port")
     except Exception:
-        sys.exit(f"[!] Redis is not answering at {maybe_sanitize_url(BROKER_URL)}. Start it with "
-                 "`make redis` (or `docker compose up -d --wait`), then run this again.")
+        sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
+                 "(or `docker compose up -d --wait`), then run this again.")
 
 
 def save_last_id(task_id):

@@ -1,0 +1,82 @@
+"""Drill: kill the worker in the middle of its work, twice. No task may be lost.
+
+    python drill_worker_killed.py
+
+It runs its own worker (stop yours first, or both will share the tasks; nothing breaks),
+sends 20 build_report tasks of 1 s each, then
+  - kills one pool process with SIGKILL (what the kernel's out-of-memory killer does),
+  - kills the whole worker with SIGKILL (a crashed machine, `kill -9`), and restarts it,
+and counts: submitted, completed, lost, and run more than once.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+import redis
+
+from celery_task.celery import BACKEND_URL, require_redis
+from celery_task.report_task import build_report
+
+TASKS = 20
+VISIBILITY_TIMEOUT = 5  # seconds; Celery's default is 3600 (see celery_task/celery.py)
+WORKER = ["celery", "-A", "celery_task", "worker", "-l", "info", "-c", "4", "-n", "drill@%h"]
+log = tempfile.NamedTemporaryFile("w", prefix="drill-worker-", suffix=".log", delete=False)
+env = {**os.environ, "DRILL_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
+
+
+def start_worker():
+    worker = subprocess.Popen(WORKER, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              start_new_session=True)
+    time.sleep(3)  # start-up; messages sent meanwhile simply wait in Redis
+    return worker
+
+
+def running_children(worker):
+    return psutil.Process(worker.pid).children(recursive=True)
+
+
+require_redis()
+redis.Redis.from_url(BACKEND_URL).delete("drill:runs")
+print(f"[1] starting a worker: {' '.join(WORKER)} (log: {log.name})")
+worker = start_worker()
+results = [build_report.delay(n) for n in range(TASKS)]
+print(f"[2] sent {TASKS} x build_report (1 s each, acks_late=True, reject_on_worker_lost=True)")
+time.sleep(1.5)
+victim = running_children(worker)[0]
+victim.kill()
+print(f"[3] killed pool process {victim.pid} with SIGKILL: its task goes back to the queue at once")
+time.sleep(1.5)
+os.killpg(worker.pid, signal.SIGKILL)
+worker.wait()
+print(f"[4] killed the whole worker (pid {worker.pid}) with SIGKILL: no chance to clean up")
+print(f"    its unacknowledged tasks stay in Redis; they are handed out again after the")
+print(f"    visibility timeout ({VISIBILITY_TIMEOUT} s here, 1 hour by default)")
+worker = start_worker()
+print("[5] restarted the worker; waiting for every task (at most 60 s)")
+deadline, completed = time.monotonic() + 60, 0
+try:
+    for result in results:
+        try:
+            result.get(timeout=max(0.1, deadline - time.monotonic()))
+            completed += 1
+        except Exception as exc:
+            print(f"    {result.id}: {exc!r}")
+finally:
+    os.killpg(worker.pid, signal.SIGTERM)
+    worker.wait(30)
+runs = {int(k): int(v) for k, v in redis.Redis.from_url(BACKEND_URL).hgetall("drill:runs").items()}
+twice = sorted(n for n, count in runs.items() if count > 1)
+print(f"[6] submitted {TASKS}, completed {completed}, lost {TASKS - completed}, "
+      f"ran more than once {len(twice)} {twice}")
+print("    At-least-once delivery: a task interrupted by a crash runs again from the start.")
+print("    Make such tasks idempotent (running twice must do no harm), e.g. check whether the")
+print("    report already exists, or use a unique key, before doing the work.")
+log.close()
+if completed == TASKS:
+    os.unlink(log.name)  # keep the worker's log only when something went wrong
+sys.exit(0 if completed == TASKS else 1)
