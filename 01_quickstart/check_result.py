@@ -21,9 +21,9 @@ def still_queued(task_id):
     return any(task_id.encode() in message for message in waiting + taken)
 
 
+require_redis()
 task_id = sys.argv[1] if len(sys.argv) > 1 else load_last_id()
 source = "" if len(sys.argv) > 1 else " (read from .last_task_id)"
-require_redis()
 result = AsyncResult(task_id, app=app)
 state = result.state  # one look-up in the result backend
 print(f"[1] task {task_id}{source}")

@@ -1,0 +1,109 @@
+"""Safe defaults and Redis-down behaviour, checked across every chapter.
+
+- Redis down: every chapter command a learner runs (scripts, `celery inspect`, Django
+  management commands) answers within 10 s with one clear line and a non-zero exit.
+- JSON only: every chapter's app accepts JSON and nothing else, and retries its broker
+  connection at start-up.
+- A password in REDIS_URL works end to end and never appears in any output or log.
+"""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tour import procs, walkthrough
+from tour.redis import RedisServer
+
+CHAPTERS = walkthrough.chapters()
+DOWN = "redis://127.0.0.1:1"  # nothing listens on port 1
+
+# Commands that never talk to Redis, or that own their Redis, with the reason.
+NO_REDIS = {
+    "python drill_redis_restart.py": "starts its own Redis on a spare port",
+}
+
+
+def learner_commands(chapter):
+    """Every command of the chapter that runs to completion (not the long-running ones)."""
+    commands = [s.run for s in chapter.steps] + list(chapter.commands.values())
+    long_running = set(chapter.processes.values())
+    seen = []
+    for command in commands:
+        if command in long_running or " worker" in command or " beat" in command:
+            continue
+        if "runserver" in command or command in NO_REDIS or command in seen:
+            continue
+        seen.append(command)
+    return seen
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_redis_down_gives_one_clear_line_everywhere(chapter):
+    env = procs.chapter_env(DOWN, {"PYTHONDONTWRITEBYTECODE": "1"})
+    checked = []
+    for command in learner_commands(chapter):
+        result = procs.run_step(command, chapter.path, env, timeout=30)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert result.returncode != 0, f"{chapter.name}: `{command}` exited 0 with Redis down"
+        assert result.seconds <= 10, f"{chapter.name}: `{command}` took {result.seconds:.1f} s"
+        assert "Traceback" not in result.output, f"{chapter.name}: `{command}`:\n{result.output}"
+        assert "127.0.0.1:1" in lines[-1], f"{chapter.name}: `{command}` last line: {lines[-1]!r}"
+        checked.append((command, round(result.seconds, 1)))
+    assert checked, f"{chapter.name}: no command was checked"
+    print(f"{chapter.name}: {len(checked)} commands with Redis down, slowest "
+          f"{max(s for _, s in checked)} s: {checked}")
+
+
+APP_SETTINGS = """
+import json
+from celery.app.utils import find_app
+app = find_app({app!r})
+conf = app.conf
+print(json.dumps({{
+    "accept_content": sorted(conf.accept_content),
+    "task_serializer": conf.task_serializer,
+    "result_serializer": conf.result_serializer,
+    "retry_on_startup": conf.broker_connection_retry_on_startup,
+}}))
+"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_every_app_accepts_json_only(chapter, redis_url):
+    done = subprocess.run([sys.executable, "-c", APP_SETTINGS.format(app=chapter.app)],
+                          cwd=chapter.path, env=procs.chapter_env(redis_url),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads(done.stdout.strip().splitlines()[-1])
+    assert settings == {"accept_content": ["json"], "task_serializer": "json",
+                        "result_serializer": "json", "retry_on_startup": True}, chapter.name
+
+
+def test_password_works_and_is_never_shown(tmp_path):
+    """Chapter 01 against a Redis with requirepass: it works, the password never shows."""
+    password = "Pa55-never-print-me"
+    server = RedisServer.start(tmp_path, password=password)
+    chapter = walkthrough.find("01")
+    env = procs.chapter_env(server.url, {"PYTHONDONTWRITEBYTECODE": "1"})
+    worker = procs.Proc("worker", chapter.processes["worker"], chapter.path, env).start()
+    try:
+        worker.wait_for(r"ready\.", timeout=60)
+        outputs = [procs.run_step(step.run, chapter.path, env, timeout=60) for step in chapter.steps]
+        assert "add.delay(2, 3) -> 5" in outputs[0].output
+        wrong = procs.chapter_env(server.url.replace(password, "wrong"))
+        refused = procs.run_step("python submit.py", chapter.path, wrong, timeout=30)
+        tour = subprocess.run([sys.executable, "-m", "tour", "99"], capture_output=True,
+                              text=True, env=env, timeout=30)
+    finally:
+        worker.stop()
+        server.stop()
+        (chapter.path / ".last_task_id").unlink(missing_ok=True)
+    everything = "\n".join([worker.output(), refused.output, tour.stdout, tour.stderr,
+                            *(o.output for o in outputs)])
+    assert refused.returncode == 1 and "redis://:***@127.0.0.1" in refused.output
+    assert "redis://:**@127.0.0.1" in worker.output()  # the banner shows it masked
+    assert password not in everything
+    assert password not in (tmp_path / "redis.log").read_text()
