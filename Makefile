@@ -1,5 +1,6 @@
 # celery-by-running-it: every target builds .venv itself when it is missing or stale.
-#   make tour            run every chapter, narrated   (make tour CH=03, AUTO=1 to not pause)
+#   make tour            run every chapter, narrated   (make tour CH=03, AUTO=1 to not pause,
+#                        FLOWER=1 to open the Flower dashboard beside each chapter)
 #   make test            the test suite (starts its own private Redis)
 #   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
 #   make clean           stop that Redis, remove .venv, .run and files the chapters leave
@@ -15,12 +16,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 CH ?=
-export CH AUTO
+export CH AUTO FLOWER
 
-.PHONY: help venv venv-dev tour test redis redis-stop clean
+.PHONY: help venv venv-dev tour test redis redis-stop clean bench
 
 help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is needed (none found on PATH)."; exit 1; fi
@@ -46,6 +47,11 @@ tour: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/): pools and latency on a private Redis; figures go to bench/RESULTS.md.
+# BENCH_ARGS=--quick for reduced sizes, BENCH_ARGS="--only latency" for one benchmark.
+bench: $(VENV)/.dev
+	@$(PY) -m bench $(BENCH_ARGS)
 
 redis: $(VENV)/.runtime
 	@$(PY) -m tour.redis up

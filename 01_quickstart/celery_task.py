@@ -27,6 +27,7 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],         # refuse anything else (pickle can run code on load)
     task_track_started=True,         # report STARTED when a worker begins a task
+    worker_send_task_events=True,    # tell monitors (Flower, `celery events`) what happens
     result_expires=24 * 3600,        # results are kept for one day, then deleted
     broker_connection_retry_on_startup=True,  # a worker started before Redis waits for it
     redis_socket_connect_timeout=3,  # notice a Redis that is down within 3 s

@@ -20,6 +20,9 @@ from tour import procs, walkthrough
 from tour.redis import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LEFTOVERS = (".last_task_id", "celerybeat-schedule", "celerybeat-schedule.db",
              "celerybeat-schedule.dat", "celerybeat-schedule.dir", "celerybeat-schedule.bak")
 
@@ -102,3 +105,19 @@ def lab(request, redis_url) -> Lab:
     lab = Lab(chapter, redis_url)
     yield lab
     lab.close()
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium, driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with "
+                    "`apt-get install -y --no-install-recommends chromium` (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

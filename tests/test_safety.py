@@ -104,3 +104,11 @@ def test_password_works_and_is_never_shown(tmp_path):
     assert "redis://:**@127.0.0.1" in worker.output()  # the banner shows it masked
     assert password not in everything
     assert password not in (tmp_path / "redis.log").read_text()
+
+
+def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
+    compose = (walkthrough.ROOT / "docker-compose.yml").read_text()
+    published = re.findall(r'^\s*- "([^"]+)"\s*$', compose, re.MULTILINE)
+    ports = [p for p in published if p.count(":") == 2]
+    assert ports and all(p.startswith("127.0.0.1:") for p in ports), ports
+    assert '"--appendonly", "yes"' in compose

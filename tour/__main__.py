@@ -37,6 +37,11 @@ class Outcome:
     problem: str = ""
 
 
+def flower_wanted() -> bool:
+    """FLOWER=1 starts each chapter's Flower dashboard too (a Procfile line `flower:`)."""
+    return os.environ.get("FLOWER", "") not in ("", "0")
+
+
 def interactive() -> bool:
     return sys.stdin.isatty() and os.environ.get("AUTO", "") in ("", "0")
 
@@ -52,7 +57,9 @@ def say(text: str, style: str = "") -> None:
 
 def start_processes(chapter: walkthrough.Chapter, redis_url: str, running: list[procs.Proc]) -> None:
     env = procs.chapter_env(redis_url)
-    for terminal, (name, command) in enumerate(chapter.processes.items(), start=2):
+    wanted = {name: command for name, command in chapter.processes.items()
+              if name != "flower" or flower_wanted()}
+    for terminal, (name, command) in enumerate(wanted.items(), start=2):
         say(f"[terminal {terminal}] {chapter.name}$ {command}", "bold cyan")
         proc = procs.Proc(name, command, chapter.path, env).start()
         running.append(proc)
@@ -60,6 +67,9 @@ def start_processes(chapter: walkthrough.Chapter, redis_url: str, running: list[
         if name in chapter.ready:
             proc.wait_for(chapter.ready[name], timeout=60)
             say(f"  {name} is up ({time.monotonic() - started:.1f} s)", "dim")
+            if name == "flower":
+                url = proc.wait_for(r"Visit me at (\S+)", 5).group(1)
+                say(f"  open {url} to watch tasks arrive, run, retry and fail", "bold")
         elif name.startswith("worker"):
             proc.wait_for(r"ready\.", timeout=60)
             took = procs.worker_answers_ping(chapter.broker_url(redis_url), timeout=30)

@@ -30,6 +30,9 @@ from honcho.environ import parse_procfile
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = re.compile(r"^\d\d_[a-z0-9_]+$")
+# The log line that means a Procfile process is ready, unless steps.toml's [ready] says
+# otherwise. Workers are pinged instead.
+DEFAULT_READY = {"beat": r"beat: Starting", "flower": r"Visit me at"}
 
 
 @dataclass
@@ -89,7 +92,7 @@ def load(path: Path) -> Chapter:
         processes=processes,
         steps=[Step(**raw) for raw in data.get("step", [])],
         commands=dict(data.get("commands", {})),
-        ready=dict(data.get("ready", {})),
+        ready={**DEFAULT_READY, **data.get("ready", {})},
     )
 
 

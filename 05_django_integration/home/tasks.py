@@ -1,0 +1,58 @@
+"""The tasks of the home app. autodiscover_tasks() (luffy_api/celery.py) imports this file
+in the worker; @shared_task binds each task to the project's Celery app without importing
+it, so this app could be reused in another project."""
+
+import time
+
+from celery import shared_task
+from celery.utils.log import get_task_logger
+from django.db import OperationalError
+
+from .banners import banners_from_db, fill_cache
+from .models import Banner, Order
+from .serializers import LessonBannerSerializer
+
+logger = get_task_logger(__name__)
+
+
+def masked(mobile):
+    return mobile[:3] + "*" * max(len(mobile) - 7, 0) + mobile[-4:]
+
+
+@shared_task
+def send_sms(mobile, code):
+    """Pretend to call an SMS provider (1 s). The view that sends this does not wait for it."""
+    time.sleep(1)
+    logger.info("SMS to %s: your code is %s", masked(mobile), code)
+    return f"sent a {len(code)}-digit code to {masked(mobile)}"
+
+
+@shared_task
+def notify_order(order_id):
+    """Text the buyer of an order. It reads the order from the database first: if the
+    transaction that created the row has not committed yet, the row is not there."""
+    order = Order.objects.get(pk=order_id)  # raises Order.DoesNotExist for an uncommitted row
+    time.sleep(0.2)  # the SMS provider
+    Order.objects.filter(pk=order_id).update(notified=True)
+    return f"texted {masked(order.mobile)} about order {order_id} ({order.course})"
+
+
+@shared_task(ignore_result=True)  # runs every few seconds: no need to store each result
+def refresh_banner_cache():
+    """Run by beat every BANNER_REFRESH_SECONDS: read the banners from the database (the ORM
+    works here because Celery's Django support called django.setup()) and overwrite the cache."""
+    try:
+        banners = banners_from_db()
+    except OperationalError as exc:  # "no such table": the database is not migrated yet
+        logger.warning("banner cache not refreshed: %s (run `python manage.py migrate`)", exc)
+        return "skipped: the database is not migrated yet"
+    fill_cache(banners, filled_by="beat")
+    return f"cached {len(banners)} banners"
+
+
+@shared_task
+def lesson_image_urls():
+    """The lesson's serializer, run where the lesson's beat task ran: in the worker, where
+    there is no request. Returns the image URLs it produces."""
+    shown = Banner.objects.filter(is_delete=False, is_show=True).order_by("orders", "id")
+    return [item["image"] for item in LessonBannerSerializer(shown, many=True).data]

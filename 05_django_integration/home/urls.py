@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("api/banners/", views.BannerView.as_view(), name="banners"),
+    path("api/sms/", views.SmsView.as_view(), name="sms"),
+    path("api/tasks/<str:task_id>/", views.TaskStatusView.as_view(), name="task-status"),
+]

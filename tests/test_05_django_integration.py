@@ -1,0 +1,260 @@
+"""Chapter 05, run as a learner runs it: the real Django site (runserver), a real worker and
+real beat, against the private Redis. The SQLite file lives in a temporary folder
+(DJANGO_DB_PATH) and the site listens on a free port (DJANGO_PORT), so nothing collides with
+a server the learner runs and nothing is left in the chapter folder."""
+
+import json
+import re
+import shutil
+import socket
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis as redis_py
+
+from tour import procs
+
+CHAPTER = "05_django_integration"
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_DIR = ROOT / CHAPTER
+REFRESH = 3  # BANNER_REFRESH_SECONDS for the tests (the README's default is 5)
+SHOWN = ["Learn Celery by running it", "Redis: broker, results and cache",
+         "Beat sends tasks on a schedule", "Django hands slow work to Celery"]
+DEAD_REDIS = "redis://127.0.0.1:1"  # nothing listens on port 1
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chapter_files():
+    return {p.relative_to(CHAPTER_DIR) for p in CHAPTER_DIR.rglob("*")
+            if "__pycache__" not in p.parts}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leaves_no_files():
+    before = chapter_files()
+    yield
+    assert chapter_files() - before == set(), "the tests left files in the chapter folder"
+
+
+@pytest.fixture(scope="module")
+def migrated_db(tmp_path_factory, redis_url):
+    """A database with the tables and the sample banners, made once and copied per test."""
+    path = tmp_path_factory.mktemp("ch05") / "template.sqlite3"
+    env = procs.chapter_env(redis_url, {"DJANGO_DB_PATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"})
+    for command in ("python manage.py migrate", "python manage.py load_banners"):
+        done = procs.run_step(command, CHAPTER_DIR, env, timeout=60)
+        assert done.returncode == 0, done.output
+    return path
+
+
+class Site:
+    def __init__(self, port, db):
+        self.port, self.db = port, db
+        self.url = f"http://127.0.0.1:{port}"
+
+    def http(self, method, path, data=None, wait=5.0):
+        """(status, headers, body) of one request; waits for a server that is starting."""
+        body = json.dumps(data).encode() if data is not None else None
+        request = urllib.request.Request(self.url + path, data=body, method=method,
+                                         headers={"Content-Type": "application/json",
+                                                  "Accept": "application/json"})
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=20) as response:
+                    return response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read()
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def banners(self):
+        status, headers, body = self.http("GET", "/api/banners/")
+        assert status == 200, body
+        return json.loads(body), headers
+
+    def sql(self, statement, *params):
+        with sqlite3.connect(self.db, timeout=20) as db:
+            return db.execute(statement, params).fetchall()
+
+
+@pytest.fixture
+def site(monkeypatch, tmp_path):
+    """Every command and process of the test sees the same free port, a temporary SQLite
+    file and a short beat interval (procs.chapter_env copies os.environ)."""
+    port = free_port()
+    db = tmp_path / "db.sqlite3"
+    monkeypatch.setenv("DJANGO_PORT", str(port))
+    monkeypatch.setenv("DJANGO_DB_PATH", str(db))
+    monkeypatch.setenv("BANNER_REFRESH_SECONDS", str(REFRESH))
+    monkeypatch.delenv("SITE_URL", raising=False)
+    return Site(port, db)
+
+
+@pytest.fixture
+def loaded_site(site, migrated_db):
+    shutil.copy(migrated_db, site.db)
+    return site
+
+
+def test_walkthrough(lab, site):
+    """Every step of the README, in order, with the Procfile's web, worker and beat."""
+    web, worker, beat = (lab.start(name) for name in ("web", "worker", "beat"))
+    assert f"Starting development server at {site.url}/" in web.output()
+    # beat's first refresh comes before `migrate`: the task skips it instead of failing
+    worker.wait_for(r"refresh_banner_cache\[.*\] succeeded .*'skipped: the database is not "
+                    r"migrated yet'", timeout=REFRESH + 10)
+    assert "banner cache not refreshed: no such table: home_banner" in worker.output()
+    outputs = {step.run.split()[2]: lab.run_step(step).output for step in lab.chapter.steps}
+
+    # cache-aside through the real server: 1 query on the miss, 0 on the hit
+    api = outputs["try_banner_api"]
+    assert re.search(r"X-Cache: MISS, X-DB-Queries: 1,", api), api
+    assert re.search(r"X-Cache: HIT, X-DB-Queries: 0,", api), api
+    assert re.search(r"key deleted before each: 20 misses, 20 queries", api), api
+
+    # the SMS view answers before the 1 s task is done, with the task's id
+    sms = outputs["send_sms"]
+    answered_ms = int(re.search(r"-> 202 in (\d+) ms", sms).group(1))
+    assert answered_ms < 1000, sms
+    task_id = re.search(r'"task_id": "([0-9a-f-]{36})"', sms).group(1)
+    worker.wait_for(rf"Task home\.tasks\.send_sms\[{task_id}\] succeeded", timeout=10)
+
+    # the transaction bug, its fix, and the rollback that sends nothing
+    demo = outputs["transaction_demo"]
+    assert "the worker: FAILURE, DoesNotExist: Order matching query does not exist." in demo
+    assert re.search(r"COMMIT; order \d+ is in the database now, notified=False", demo), demo
+    assert "texted the buyer" in demo and "notified=True" in demo
+    assert worker.count(r"Task home\.tasks\.notify_order\[.*\] received") == 2, worker.output()
+    assert worker.count(r"notify_order\[.*\] raised unexpected: DoesNotExist") == 1
+    notified = site.sql("SELECT notified FROM home_order ORDER BY id")
+    assert notified == [(0,), (1,)], notified  # the bug's order, the fix's; the rollback left none
+
+    # beat: the old title until the refresh, the new one after it, and absolute image URLs
+    change = outputs["change_banner"]
+    stale = float(re.search(r"served the old title for ([\d.]+) s", change).group(1))
+    assert stale <= REFRESH + 1.5, change
+    assert f"image URLs in the list the worker cached: {site.url}/media/banner/" in change
+    assert beat.count(r"Sending due task refresh-banner-cache") >= 1
+    assert worker.count(r"refresh_banner_cache\[.*\] succeeded .*'cached 4 banners'") >= 1
+
+    urls = outputs["image_urls"]
+    assert "in the worker, where there is no request:  /media/banner/celery.png" in urls
+    assert f"in a view, from the request's Host header: {site.url}/media/banner/celery.png" in urls
+
+    bad = lab.run(lab.chapter.command("sms_bad_number"), exit=1)
+    assert "[!] the view refused" in bad.output and "mobile must be" in bad.output
+
+
+def test_second_request_does_not_touch_the_database(lab, loaded_site):
+    """Checked from outside: the X-DB-Queries header of the real server (web only: no beat
+    can refill the cache between the two requests)."""
+    lab.start("web")
+    cache_db = redis_py.Redis.from_url(f"{lab.redis_url}/11")
+    cache_db.flushdb()
+    first, first_headers = loaded_site.banners()
+    second, second_headers = loaded_site.banners()
+    assert (first_headers["X-Cache"], first_headers["X-DB-Queries"]) == ("MISS", "1")
+    assert (second_headers["X-Cache"], second_headers["X-DB-Queries"]) == ("HIT", "0")
+    assert second_headers["X-Cache-Filled-By"] == "request"
+    assert first == second and [b["title"] for b in first] == SHOWN
+    assert all(b["image"].startswith(f"{loaded_site.url}/media/banner/") for b in first)
+    assert json.loads(cache_db.get(":1:banner_list"))["banners"] == first  # JSON in Redis
+
+    # no worker here: the demos give up with advice instead of waiting forever
+    for command in ("python manage.py transaction_demo --timeout 1",
+                    "python manage.py send_sms 13800138000 --timeout 1"):
+        result = lab.run(command, exit=1, timeout=30)
+        assert "[!]" in result.output and "Is the worker running" in result.output, result.output
+        assert "Traceback" not in result.output
+    orders = loaded_site.sql("SELECT count(*) FROM home_order")
+    assert orders == [(0,)]  # the demo's transaction was rolled back when it gave up
+
+
+def test_beat_refresh_serves_old_then_new(lab, loaded_site):
+    """A change made in the database alone shows up at beat's next refresh, not before."""
+    lab.start("web")
+    worker = lab.start("worker")
+    lab.start("beat")
+    refreshed = r"refresh_banner_cache\[.*\] succeeded"
+    worker.wait_for(refreshed, timeout=REFRESH + 10)  # just refreshed: the next one is ~3 s away
+    loaded_site.sql("UPDATE home_banner SET title = 'Changed behind the cache' WHERE orders = 1")
+    mark = worker.mark()
+    banners, headers = loaded_site.banners()
+    assert banners[0]["title"] == SHOWN[0], "served the new title before any refresh"
+    assert (headers["X-Cache"], headers["X-Cache-Filled-By"], headers["X-DB-Queries"]) == (
+        "HIT", "beat", "0")
+    worker.wait_for(refreshed, timeout=REFRESH + 10, since=mark)
+    banners, headers = loaded_site.banners()
+    assert banners[0]["title"] == "Changed behind the cache"
+    assert headers["X-Cache-Filled-By"] == "beat" and headers["X-DB-Queries"] == "0"
+    assert all(b["image"].startswith(f"{loaded_site.url}/media/banner/") for b in banners)
+
+
+def test_browser_shows_every_banner(lab, loaded_site, browser):
+    """Headless Chromium loads the home page: every banner is there and its image loaded."""
+    # without the web server, the commands say so instead of hanging
+    nobody = lab.run("python manage.py try_banner_api", exit=1, timeout=30)
+    assert f"[!] nothing answers at {loaded_site.url}" in nobody.output
+
+    lab.start("web")
+    lab.start("worker")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(loaded_site.url + "/")
+    page.wait_for_function("document.querySelectorAll('.slide img').length === 4")
+    page.wait_for_function("[...document.querySelectorAll('.slide img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)",
+                           timeout=10_000)
+    titles = page.locator(".slide .caption").all_text_contents()
+    assert titles == SHOWN
+    widths = page.eval_on_selector_all(".slide img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert widths == [960] * 4, widths
+    sources = page.eval_on_selector_all(".slide img", "imgs => imgs.map(i => i.src)")
+    assert all(src.startswith(f"{loaded_site.url}/media/banner/") for src in sources)
+    assert "X-Cache:" in page.inner_text("#cache-info")
+    page.click("#sms-form button")  # the SMS form: 202 with a task id, then SUCCESS
+    page.wait_for_function("document.querySelector('#sms-log').textContent"
+                           ".includes('SUCCESS')", timeout=15_000)
+    assert "202 in" in page.inner_text("#sms-log")
+
+
+def test_redis_down_is_503_and_one_line(lab, loaded_site):
+    """With nothing at REDIS_URL the API and SMS views answer 503 with a sentence (no
+    traceback page), the home page still renders, and each command says so in one line."""
+    lab.start("web", redis_url=DEAD_REDIS)
+    status, _, body = loaded_site.http("GET", "/")
+    assert status == 200
+    for method, path, data in (("GET", "/api/banners/", None),
+                               ("POST", "/api/sms/", {"mobile": "13800138000"})):
+        started = time.monotonic()
+        status, headers, body = loaded_site.http(method, path, data)
+        assert status == 503, body[:500]
+        assert time.monotonic() - started < 10
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body)["detail"].startswith(f"Redis is not answering at {DEAD_REDIS}.")
+    for step in lab.chapter.steps[1:]:  # all but migrate, which needs no Redis
+        result = lab.run(step.run, exit=1, timeout=30, redis_url=DEAD_REDIS)
+        assert result.seconds < 10, (step.run, result.seconds)
+        lines = result.output.splitlines()
+        assert [line for line in lines if line.startswith("[!]")] == lines[-1:], result.output
+        assert f"[!] Redis is not answering at {DEAD_REDIS} " in lines[-1]
+        assert "make redis" in lines[-1] and "Traceback" not in result.output
+
+
+def test_debug_off_refuses_the_development_key(lab, site):
+    """DJANGO_DEBUG=0 without DJANGO_SECRET_KEY stops at start-up, naming what to set."""
+    result = lab.run("python manage.py check", exit=1, env={"DJANGO_DEBUG": "0"})
+    assert "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is not set" in result.output
+    ok = lab.run("python manage.py check", env={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 50})
+    assert "System check identified no issues" in ok.output
