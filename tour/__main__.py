@@ -109,6 +109,11 @@ def run_chapter(chapter: walkthrough.Chapter, redis_url: str, running: list[proc
         show_process_lines(running, marks, step)
         if problems:
             say(f"  ✗ step {number} failed: {'; '.join(problems)}", "bold red")
+            for proc in running:  # the whole story, not only the lines the tour usually picks
+                state = "running" if proc.running() else f"exited with {proc.popen.returncode}"
+                say(f"  last lines of the {proc.name} ({state}):", "yellow")
+                for line in proc.output().splitlines()[-15:]:
+                    say(f"    {line[:200]}", "yellow")
         else:
             passed += 1
             exit_note = f", exit code {result.returncode} as expected" if step.exit else ""

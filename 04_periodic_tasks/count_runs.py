@@ -1,0 +1,54 @@
+"""Count what beat and the worker really did: the runs each task recorded, over a time window.
+
+    python count_runs.py                 watch for 10 s
+    python count_runs.py --seconds 6
+
+Needs a worker and ONE beat running in this folder (see the README).
+"""
+
+import argparse
+import sys
+import time
+from datetime import timedelta
+
+from celery.schedules import maybe_schedule
+
+from celery_task.celery import app, require_redis
+from celery_task.runs import runs_of
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--seconds", type=float, default=10, help="how long to watch (default 10)")
+args = parser.parse_args()
+
+require_redis()
+if not app.control.ping(timeout=1, limit=1):
+    sys.exit("[!] no worker answered. Start one in this folder: celery -A celery_task worker -l info")
+
+start = time.time()
+print(f"[1] counting the runs recorded from now on, for {args.seconds:g} s ...")
+while time.time() - start < args.seconds:
+    time.sleep(0.1)
+end = time.time()
+
+print(f"[2] runs in those {end - start:.1f} s, per beat_schedule entry:")
+total = 0
+for name, entry in app.conf.beat_schedule.items():
+    schedule = maybe_schedule(entry["schedule"], app=app)
+    wanted = list(entry.get("args", ()))
+    runs = [run for run in runs_of(app, entry["task"], since=start)
+            if run["at"] < end and run["args"] == wanted]
+    total += len(runs)
+    if isinstance(entry["schedule"], timedelta):
+        every = entry["schedule"].total_seconds()
+        expected = f"about {(end - start) / every:.0f} (one per {every:g} s)"
+    else:
+        expected = f"0 unless a fire time falls in the window ({schedule})"
+    offsets = ", ".join(f"+{run['at'] - start:.1f}" for run in runs[:8])
+    offsets += ", ..." if len(runs) > 8 else ""
+    print(f"    {name:<27} ran {len(runs):>2}   expected {expected}"
+          + (f"   at {offsets} s" if runs else ""))
+if not total:
+    sys.exit(f"[!] nothing ran in {args.seconds:g} s. Is beat running in this folder "
+             "(celery -A celery_task beat -l info), against the same REDIS_URL?")
+print("    beat sent them and the worker ran them: the counts follow the schedule, give or take")
+print("    one at the edges of the window")
