@@ -1,0 +1,392 @@
+"""What every benchmark needs: a Redis, real workers, the machine's description, the records.
+
+- Redis: REDIS_URL when it is set (databases 13-15 are emptied!), otherwise a private
+  redis-server on a free port in a temporary folder, stopped at the end. A Redis the
+  learner runs on 6379 is never used unless REDIS_URL names it.
+- Workers: `celery -A bench.tasks worker -P POOL -c N`, real subprocesses started from
+  the repository root, ready when they answer a ping; stopped (and their children killed)
+  when the block ends, also on Ctrl-C or SIGTERM.
+- Records: bench/RESULTS.md keeps one section per benchmark (rewritten by each run) and a
+  history with one line per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import redis as redis_py
+from celery.exceptions import TimeoutError as CeleryTimeout
+from rich.console import Console
+from rich.markup import escape
+
+from tour import procs
+from tour.redis import RedisServer, RedisUnavailable, answers, check_url, safe_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+RESULTS_MD = BENCH_DIR / "RESULTS.md"
+SCRATCH_DB = 13  # redis-benchmark and the redis-py loops write here
+BENCH_DBS = (SCRATCH_DB, 14, 15)  # scratch, results, queue (see bench/tasks.py)
+
+# Tables keep their width in logs and pipes (rich would fold them to 80 columns).
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+
+
+def say(text: str, style: str = "") -> None:
+    console.print(escape(text), style=style or None)
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def redis_for_bench() -> Iterator[str]:
+    """Yield the URL of the Redis to measure against (without a database number)."""
+    env_url = os.environ.get("REDIS_URL")
+    if env_url:
+        check_url(env_url)
+        if not answers(env_url, timeout=2):
+            raise RedisUnavailable(f"REDIS_URL={safe_url(env_url)} does not answer: start that "
+                                   "server, or unset REDIS_URL to let the benchmark start its own")
+        say(f"[redis] using REDIS_URL={safe_url(env_url)} (databases 13-15 are emptied)", "bold")
+        yield env_url.rstrip("/")
+        return
+    with tempfile.TemporaryDirectory(prefix="celery-bench-") as folder:
+        # No append-only file: a benchmark should not wait for the disk.
+        server = RedisServer.start(Path(folder), appendonly=False)
+        try:
+            say(f"[redis] started a private redis-server for this run at {server.url} "
+                f"({server.args[0]})", "bold")
+            yield server.url
+        finally:
+            server.stop()
+            say("[redis] stopped the private redis-server", "dim")
+
+
+def flush_bench_dbs(redis_url: str) -> None:
+    """Empty the benchmark's own databases (never any other)."""
+    for db in BENCH_DBS:
+        client = redis_py.Redis.from_url(f"{redis_url}/{db}", socket_timeout=5)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+
+def redis_version(redis_url: str) -> str:
+    client = redis_py.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        return str(client.info("server").get("redis_version", "?"))
+    finally:
+        client.close()
+
+
+def celery_app(redis_url: str):
+    """The benchmark app, configured for redis_url (imported only once REDIS_URL is known)."""
+    os.environ["REDIS_URL"] = redis_url
+    from bench import tasks
+
+    if tasks.REDIS_URL != redis_url.rstrip("/"):
+        raise RuntimeError(f"bench.tasks was imported earlier for {safe_url(tasks.REDIS_URL)}")
+    return tasks
+
+
+# --- workers ----------------------------------------------------------------------------
+
+@dataclass
+class Worker:
+    pool: str
+    concurrency: int
+    proc: procs.Proc
+    node: str
+    queue: str
+    ready_after: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.pool} -c {self.concurrency}"
+
+
+def worker_command(pool: str, concurrency: int, node: str, queue: str,
+                   loglevel: str = "warning") -> str:
+    return (f"celery -A bench.tasks worker -P {pool} -c {concurrency} -Q {queue} -n {node} "
+            f"-l {loglevel} --without-mingle --without-gossip --without-heartbeat")
+
+
+def wait_for_ping(app, proc: procs.Proc, node: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.running():
+            raise RuntimeError(f"the worker exited (code {proc.popen.returncode}) before "
+                               f"answering a ping. Its last lines:\n{proc.output()[-3000:]}")
+        if app.control.ping(destination=[node], timeout=0.3):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"worker {node} did not answer a ping within {timeout:.0f} s (is it "
+                       f"on the same Redis database?). Its last lines:\n{proc.output()[-3000:]}")
+
+
+class Teardown:
+    """Stops workers in the background, so the next pool starts while the last one winds down.
+
+    A worker is asked to stop by remote control (`app.control.shutdown`, a warm shutdown:
+    about a second). SIGTERM would do too, but an eventlet or gevent worker notices it only
+    between two 2-second polls of the broker (5-6 s in all). Each worker listens on its own
+    queue, so one that is still stopping never takes the next pool's tasks. Whatever is
+    left after 10 s is killed. wait() (always called, also on Ctrl-C) returns once every
+    worker is gone.
+    """
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.exits: dict[str, int | None] = {}
+
+    def stop(self, app, node: str, proc: procs.Proc) -> None:
+        with contextlib.suppress(Exception):  # Redis gone? then the signals below do it
+            app.control.shutdown(destination=[node])
+
+        def stop() -> None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.popen.wait(10)
+            self.exits[node] = proc.stop(timeout=5)  # SIGTERM, then SIGKILL, if still there
+
+        thread = threading.Thread(target=stop, name=f"stop {node}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def wait(self) -> None:
+        for thread in self.threads:
+            thread.join(30)
+        self.threads.clear()
+
+    def __enter__(self) -> "Teardown":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wait()
+
+
+@contextlib.contextmanager
+def running_worker(app, redis_url: str, pool: str, concurrency: int,
+                   teardown: Teardown | None = None, start_timeout: float = 60.0
+                   ) -> Iterator[Worker]:
+    """Start a real worker subprocess, wait for its ping, and always stop it afterwards."""
+    node, queue = f"bench-{pool}@bench", f"bench.{pool}"
+    command = worker_command(pool, concurrency, node, queue)
+    say(f"  $ {command}", "cyan")
+    proc = procs.Proc(f"worker {pool}", command, ROOT,
+                      procs.chapter_env(redis_url, {"PYTHONDONTWRITEBYTECODE": "1"}))
+    started = time.monotonic()
+    proc.start()
+    try:
+        wait_for_ping(app, proc, node, start_timeout)
+        worker = Worker(pool, concurrency, proc, node, queue, time.monotonic() - started)
+        say(f"    ready: answered a ping {worker.ready_after:.1f} s after starting", "dim")
+        yield worker
+    finally:
+        if teardown is None:
+            teardown = Teardown()
+            teardown.stop(app, node, proc)
+            teardown.wait()
+            say(f"    stopped (exit code {teardown.exits.get(node)})", "dim")
+        else:
+            teardown.stop(app, node, proc)
+            say("    asked it to stop (app.control.shutdown); it winds down in the background",
+                "dim")
+
+
+def wait_all(results: list, timeout: float) -> list:
+    """Every result's value, one get() after the other, all under one deadline.
+
+    Each get() returns as soon as its result is in (ResultSet.get would poll every 0.5 s).
+    Interrupted (Ctrl-C, a timeout), the results are forgotten first, while Redis still
+    answers: a result left waiting would try to unsubscribe at exit, after Redis is gone.
+    """
+    deadline = time.perf_counter() + timeout
+    try:
+        return [r.get(timeout=max(0.1, deadline - time.perf_counter())) for r in results]
+    except BaseException:
+        for r in results:
+            with contextlib.suppress(Exception):
+                r.forget()
+        raise
+
+
+def tasks_run(app, node: str) -> dict[str, int]:
+    """How many tasks of each name the worker has run (its own counters, asked over Redis)."""
+    stats = app.control.inspect(destination=[node], timeout=2).stats() or {}
+    return dict(stats.get(node, {}).get("total", {}))
+
+
+def on_sigterm_interrupt() -> None:
+    """`kill` (or a CI timeout) stops the benchmark like Ctrl-C does: workers included."""
+    def handler(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_session(name: str, body: Callable[[str], bool]) -> int:
+    """Run body(redis_url) on the benchmark's Redis and return the exit code.
+
+    0 when body returns True, 1 when it returns False, a task timed out or Redis is not
+    there (one line saying what to check), 130 on Ctrl-C or SIGTERM. Whatever happens,
+    every worker and the Redis this run started are stopped before it returns.
+    """
+    on_sigterm_interrupt()
+    code = 1
+    try:
+        with redis_for_bench() as redis_url:
+            try:
+                code = 0 if body(redis_url) else 1
+                flush_bench_dbs(redis_url)
+            except KeyboardInterrupt:
+                code = 130
+            except CeleryTimeout as exc:
+                say(f"[{name}] a task did not finish in time ({exc}): is the worker running, "
+                    "on the same Redis database? Its output is above.", "red")
+    except RedisUnavailable as exc:
+        say(f"[{name}] Redis: {exc}", "red")
+        return 1
+    except KeyboardInterrupt:  # while Redis was starting or stopping
+        code = 130
+    if code == 130:
+        say(f"\n[{name}] interrupted: every worker and Redis it started has been stopped", "yellow")
+    return code
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), nearest-rank, of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# --- the machine ------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(redis_url: str) -> dict[str, str]:
+    import celery
+    import kombu
+
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "celery": celery.__version__,
+        "kombu": kombu.__version__,
+        "redis_py": redis_py.__version__,
+        "redis": redis_version(redis_url),
+        "load": load_now(),
+    }
+
+
+def load_now() -> str:
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "?"
+
+
+def machine_line(m: dict[str, str]) -> str:
+    load = f"load average {m['load']} at the start"
+    if m.get("load_end"):
+        load += f", {m['load_end']} at the end"
+    note = f" · **{m['note']}**" if m.get("note") else ""
+    return (f"{m['date']} · {m['cores']} cores ({m['cpu']}), {load} · {m['os']} · Python "
+            f"{m['python']} · Celery {m['celery']} (kombu {m['kombu']}) · redis-py "
+            f"{m['redis_py']} · Redis {m['redis']}{note}")
+
+
+# --- output files -----------------------------------------------------------------------
+
+def markdown_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    align = ["---:" if i in right else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+RESULTS_HEADER = """\
+# Benchmark results
+
+Figures measured by `make bench` (or `.venv/bin/python -m bench`), which runs
+[`bench/pools.py`](pools.py) and [`bench/latency.py`](latency.py) against a private
+redis-server it starts for the run (or the one `REDIS_URL` names), with real
+`celery worker` processes. Each run rewrites the section of the benchmark it ran (the
+charts, Markdown tables and raw JSON are in [`results/`](results/)) and adds a line to the
+history at the end.
+
+Run it on your own machine (`make bench`, a few minutes; `make bench BENCH_ARGS=--quick`,
+about half a minute): the lesson is in the ratios, not in the absolute numbers, and a busy
+machine moves them (the load average at the start and end of each run is recorded).
+
+"""
+
+HISTORY_TITLE = "## History"
+HISTORY_KEEP = 40  # the most recent runs; older lines drop off
+HISTORY_HEADER = ("| date | benchmark | cores | load (start→end) | key figures |\n"
+                  "| --- | --- | ---: | ---: | --- |\n")
+
+
+def record(results_md: Path, name: str, section: str, history_line: str) -> None:
+    """Rewrite bench/RESULTS.md's section `name` and append one line to its history."""
+    text = results_md.read_text() if results_md.exists() else RESULTS_HEADER
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{section.strip()}\n{end}"
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text,
+                      flags=re.DOTALL)
+    else:  # a new section goes before the history
+        head, sep, tail = text.partition(HISTORY_TITLE)
+        text = head.rstrip() + "\n\n" + block + "\n\n" + sep + tail
+    if HISTORY_TITLE not in text:
+        text = text.rstrip() + f"\n\n{HISTORY_TITLE}\n\n{HISTORY_HEADER}"
+    head, sep, history = text.partition(HISTORY_TITLE)
+    runs = [line for line in history.splitlines() if line.startswith("| 2")]  # dated rows
+    runs = (runs + [history_line.strip()])[-HISTORY_KEEP:]
+    results_md.write_text(f"{head}{sep}\n\n{HISTORY_HEADER}" + "\n".join(runs) + "\n")
+
+
+def relative_link(target: Path, results_md: Path) -> str:
+    return os.path.relpath(target, results_md.parent)
+
+
+def save_chart(draw: Callable, path: Path) -> None:
+    """Draw with matplotlib's Agg backend (no display needed) and save a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = draw(plt)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

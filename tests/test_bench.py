@@ -1,0 +1,101 @@
+"""bench/: each benchmark runs with tiny sizes and writes sane figures.
+
+No speed targets here (a loaded machine would fail them): those are what the benchmarks
+measure. Only what must hold anywhere: every row is there, counts are right, times are
+positive and no shorter than the sleeping alone takes, and nothing is left running.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from bench import latency
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+POOLS = [("prefork", 2), ("threads", 50), ("eventlet", 200), ("gevent", 200), ("solo", 1)]
+
+
+def bench_pids() -> set[int]:
+    return {p.pid for p in psutil.process_iter(["cmdline"])
+            if "bench.tasks" in " ".join(p.info["cmdline"] or [])}
+
+
+def run_bench(module: str, args: list[str], redis_url: str, out: Path) -> str:
+    before = bench_pids()
+    # bench/ is left out of coverage (pyproject.toml), so its processes and their workers
+    # run without the coverage tracer: the same behaviour, seconds sooner.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args, "--out", str(out), "--results-md", str(out / "RESULTS.md")],
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        env={**env, "REDIS_URL": redis_url, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not bench_pids() - before, "a benchmark worker is still running"
+    return done.stdout
+
+
+def test_pools_tiny(redis_url, tmp_path):
+    out = run_bench("bench.pools", ["--tasks", "10", "--sleep", "0.05", "--cpu-tasks", "4",
+                                    "--cpu-ms", "10"], redis_url, tmp_path)
+    assert "speed-up vs prefork -c 2" in out
+    data = json.loads((tmp_path / "pools.json").read_text())
+    rows = data["rows"]
+    assert [(r["pool"], r["concurrency"], r["job"]) for r in rows] == [
+        (pool, c, job) for pool, c in POOLS for job in ("I/O", "CPU")]
+    for r in rows:
+        assert not r["problem"], r
+        assert r["tasks"] == (10 if r["job"] == "I/O" else 4)
+        assert r["seconds"] > 0 and r["speedup"] > 0, r
+    by = {(r["pool"], r["job"]): r for r in rows}
+    assert by[("prefork", "I/O")]["speedup"] == 1.0
+    # what sleeping alone takes: a 0.05 s task, 5 rounds of 2 on prefork, 10 in a row on solo
+    assert by[("threads", "I/O")]["seconds"] >= 0.05
+    assert by[("prefork", "I/O")]["seconds"] >= 0.25
+    assert by[("solo", "I/O")]["seconds"] >= 0.5
+    assert data["cpu_loops"] > 0
+    assert (tmp_path / "pools.png").read_bytes().startswith(PNG_MAGIC)
+    table = (tmp_path / "pools.md").read_text()
+    assert table.count("\n") == 2 + len(rows) and "| gevent -c 200 | CPU | 4 |" in table
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "<!-- bench:pools -->" in results and "](pools.png)" in results
+    assert results.count("| pools |") == 1  # one history line for one run
+
+
+def test_latency_tiny(redis_url, tmp_path):
+    out = run_bench("bench.latency", ["--calls", "20", "--tasks", "20", "--redis-ops", "200",
+                                      "--py-ops", "50"], redis_url, tmp_path)
+    assert "no-op round trip" in out
+    data = json.loads((tmp_path / "latency.json").read_text())
+    assert data["counts_ok"], (data["worker_counts"], data["expected_counts"])
+    assert data["worker_counts"] == {"bench.tasks.noop": latency.WARMUP + 20 + 20 + 1,
+                                     "bench.tasks.noop_ignored": 20}
+    groups = [r["group"] for r in data["rows"]]
+    assert groups.count("Celery") == 4 and groups.count("Redis from Python (redis-py)") == 2
+    if data["redis_benchmark"] == "ok":
+        assert groups.count("Redis via redis-benchmark (C)") == 3
+    else:
+        assert data["redis_benchmark"] in out
+    for r in data["rows"]:
+        assert r["per_second"] > 0, r
+        if r["median_ms"] is not None:
+            assert 0 < r["median_ms"] <= r["p95_ms"], r
+    rt = data["round_trip_ms"]
+    assert 0 < rt["min"] <= rt["median"] <= rt["p95"]
+    assert (tmp_path / "latency.png").read_bytes().startswith(PNG_MAGIC)
+    assert "| Celery | no-op round trip" in (tmp_path / "latency.md").read_text()
+    assert "<!-- bench:latency -->" in (tmp_path / "RESULTS.md").read_text()
+
+
+def test_redis_benchmark_missing_is_said_not_fatal(redis_url, monkeypatch):
+    """Without the redis-benchmark binary the benchmark says so; the redis-py loop remains."""
+    monkeypatch.setattr(latency.shutil, "which", lambda name: None)
+    rows, note = latency.redis_benchmark(redis_url, 100)
+    assert rows == [] and note.startswith("redis-benchmark not available")
+    rows = latency.redis_py_loop(redis_url, 20)
+    assert [r["what"] for r in rows] == ["PING, one at a time", "SET, one at a time"]
+    assert all(r["median_ms"] > 0 and r["per_second"] > 0 for r in rows)
