@@ -18,6 +18,9 @@ from celery import Celery
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers, so a task
 # left queued in one chapter can never be picked up by another chapter's worker.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 BROKER_URL = f"{REDIS_URL}/1"   # the queue: tasks go in here
 BACKEND_URL = f"{REDIS_URL}/2"  # the results: the worker writes states and return values here
 
@@ -38,11 +41,7 @@ def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis can't be used."""
     where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
     try:
-        if not BROKER_URL.startswith(("redis://", "rediss://")):
-            raise ValueError("it must start with redis:// or rediss://")
         app.backend.client.ping()
-    except ValueError as exc:  # REDIS_URL is not something redis-py can read
-        sys.exit(f"[!] REDIS_URL is malformed ({where}: {exc}); expected redis://host:port")
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...
         sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
                  "(or `docker compose up -d --wait`), then run this again.")

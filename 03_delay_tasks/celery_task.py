@@ -8,6 +8,7 @@ scripts can print how late a delayed task ran and count how many times it ran.
 
 import json
 import os
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -17,6 +18,9 @@ from kombu.utils.url import maybe_sanitize_url
 
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 BROKER_URL = f"{REDIS_URL}/5"   # the queue
 BACKEND_URL = f"{REDIS_URL}/6"  # states, return values, and the run records of this chapter
 

@@ -12,9 +12,9 @@ from celery.result import AsyncResult
 
 from celery_task import app, clock, load_last_id, require_redis, runs_of
 
+require_redis()
 task_id = sys.argv[1] if len(sys.argv) > 1 else load_last_id()
 source = "" if len(sys.argv) > 1 else " (read from .last_task_id)"
-require_redis()
 print(f"[1] task {task_id}{source}")
 result = AsyncResult(task_id, app=app)
 

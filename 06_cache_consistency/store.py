@@ -10,6 +10,7 @@ in this folder), DB_LATENCY (seconds, default 0.05).
 """
 
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -21,6 +22,9 @@ import redis
 from kombu.utils.url import maybe_sanitize_url
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 CACHE_URL = f"{REDIS_URL}/14"
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(Path(__file__).with_name("db.sqlite3")))
 DB_LATENCY = float(os.environ.get("DB_LATENCY", "0.05"))

@@ -12,6 +12,7 @@ def test_walkthrough(lab):
     # the worker knows exactly the three modules of include=[...], not coupon_task
     names = re.findall(r"\* (celery_task\.\S+)", registered)
     assert sorted(names) == ["celery_task.course_task.add", "celery_task.order_task.make_order",
+                             "celery_task.report_task.build_report",
                              "celery_task.user_task.send_sms"]
     # the gateway refused twice per message and Celery retried after 1 s, then 2 s
     retries = re.findall(r"(\d+\.\d+) s  RETRY", sms)

@@ -23,6 +23,10 @@ DOWN = "redis://127.0.0.1:1"  # nothing listens on port 1
 # Commands that never talk to Redis, or that own their Redis, with the reason.
 NO_REDIS = {
     "python drill_redis_restart.py": "starts its own Redis on a spare port",
+    "python naive_eta.py": "computes when naive and aware ETAs fall, without sending",
+    "python preview.py": "computes fire times with Celery's schedule objects, offline",
+    "python aps_demo.py --seconds 3": "APScheduler runs jobs in its own process, no Redis",
+    "python manage.py migrate": "creates the SQLite tables; Redis is not involved",
 }
 
 
@@ -112,3 +116,15 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
     ports = [p for p in published if p.count(":") == 2]
     assert ports and all(p.startswith("127.0.0.1:") for p in ports), ports
     assert '"--appendonly", "yes"' in compose
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
+def test_malformed_redis_url_is_named(chapter):
+    """A REDIS_URL without the scheme (a common slip) is called malformed, worker included."""
+    env = procs.chapter_env("localhost:6379", {"PYTHONDONTWRITEBYTECODE": "1"})
+    worker = next(c for c in chapter.processes.values() if " worker" in c)
+    for command in (learner_commands(chapter)[0], worker):
+        result = procs.run_step(command, chapter.path, env, timeout=30)
+        assert result.returncode == 1, f"{chapter.name}: `{command}`:\n{result.output}"
+        assert result.output.strip().splitlines()[-1].startswith("[!] REDIS_URL is malformed"), (
+            f"{chapter.name}: `{command}`:\n{result.output}")

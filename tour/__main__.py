@@ -61,8 +61,9 @@ def start_processes(chapter: walkthrough.Chapter, redis_url: str, running: list[
               if name != "flower" or flower_wanted()}
     for terminal, (name, command) in enumerate(wanted.items(), start=2):
         say(f"[terminal {terminal}] {chapter.name}$ {command}", "bold cyan")
-        proc = procs.Proc(name, command, chapter.path, env).start()
-        running.append(proc)
+        proc = procs.Proc(name, command, chapter.path, env)
+        running.append(proc)  # registered first: a Ctrl-C at any moment still stops it
+        proc.start()
         started = time.monotonic()
         if name in chapter.ready:
             proc.wait_for(chapter.ready[name], timeout=60)
@@ -181,18 +182,18 @@ def main(argv: list[str]) -> int:
     interrupted = False
     try:
         for chapter in chapters:
-            try:
-                outcomes.append(run_chapter(chapter, found.url, running))
-            finally:
-                stop_all(running)
+            outcomes.append(run_chapter(chapter, found.url, running))
+            stop_all(running)
     except KeyboardInterrupt:
         interrupted = True
         say("\n[tour] interrupted: stopping everything the tour started", "yellow")
-        stop_all(running)
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut this short
+            signal.signal(sig, signal.SIG_IGN)
+        stop_all(running)
         if found.started:
             found.stop()
-            say(f"[redis] stopped the Redis this tour started", "dim")
+            say("[redis] stopped the Redis this tour started", "dim")
     summary(outcomes)
     if interrupted:
         return 130

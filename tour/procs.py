@@ -175,17 +175,20 @@ def run_step(command: str, cwd: Path, env: dict[str, str], timeout: float = 60.0
                              bufsize=1, start_new_session=True)
     timed_out = threading.Event()
 
-    def on_timeout() -> None:
-        timed_out.set()
+    def kill() -> None:
         try:
             os.killpg(popen.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
+    def on_timeout() -> None:
+        timed_out.set()
+        kill()
+
     timer = threading.Timer(timeout, on_timeout)
-    timer.start()
     lines = []
     try:
+        timer.start()
         assert popen.stdout
         for line in popen.stdout:
             lines.append(line.rstrip("\n"))
@@ -193,7 +196,7 @@ def run_step(command: str, cwd: Path, env: dict[str, str], timeout: float = 60.0
                 echo(lines[-1])
         popen.wait()
     except BaseException:  # Ctrl-C while a step runs: take the step down with us
-        on_timeout()
+        kill()
         popen.wait()
         raise
     finally:

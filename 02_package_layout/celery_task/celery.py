@@ -3,11 +3,16 @@ given a package, Celery looks for `celery_task.app`, then for an `app` inside th
 submodule `celery_task.celery`."""
 
 import os
+import re
+import sys
 
 from celery import Celery  # the installed library (this file does not shadow it: Python 3
                            # imports are absolute, so `celery` here is never this module)
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 BROKER_URL = f"{REDIS_URL}/3"   # chapter 02's queue
 BACKEND_URL = f"{REDIS_URL}/4"  # chapter 02's results
 
@@ -51,16 +56,9 @@ app.conf.update(
 # --- conveniences for the scripts next to this package ---------------------------------
 def require_redis():
     """One clear line and exit code 1 when Redis can't be used (instead of a traceback)."""
-    import re
-    import sys
-
     where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
     try:
-        if not BROKER_URL.startswith(("redis://", "rediss://")):
-            raise ValueError("it must start with redis:// or rediss://")
         app.backend.client.ping()
-    except ValueError as exc:  # REDIS_URL is not something redis-py can read
-        sys.exit(f"[!] REDIS_URL is malformed ({where}: {exc}); expected redis://host:port")
     except Exception:
         sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
                  "(or `docker compose up -d --wait`), then run this again.")
@@ -72,8 +70,6 @@ def save_last_id(task_id):
 
 
 def load_last_id():
-    import sys
-
     try:
         with open(".last_task_id") as f:
             return f.read().strip()

@@ -7,6 +7,7 @@ This file must be called celery.py for `-A celery_task` to find `app` in the pac
 """
 
 import os
+import re
 import sys
 from datetime import timedelta
 
@@ -15,6 +16,9 @@ from celery.schedules import crontab
 from kombu.utils.url import maybe_sanitize_url
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 BROKER_URL = f"{REDIS_URL}/7"   # the queue that beat fills and the worker empties
 BACKEND_URL = f"{REDIS_URL}/8"  # results, and the run records of this chapter
 

@@ -12,6 +12,8 @@ to change comes from an environment variable with a development default:
 """
 
 import os
+import sys
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -94,6 +96,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: one server, one database per job ------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
+    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
+             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 
 CACHES = {
     "default": {
