@@ -4,6 +4,7 @@
 #   make test            the test suite (starts its own private Redis)
 #   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
 #   make clean           stop that Redis, remove .venv, .run and files the chapters leave
+#   make bench           the benchmarks (pools, latency, cache) -> bench/RESULTS.md
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -21,7 +22,7 @@ export CH AUTO FLOWER
 .PHONY: help venv venv-dev tour test redis redis-stop clean bench
 
 help:
-	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is needed (none found on PATH)."; exit 1; fi

@@ -339,9 +339,10 @@ RESULTS_HEADER = """\
 # Benchmark results
 
 Figures measured by `make bench` (or `.venv/bin/python -m bench`), which runs
-[`bench/pools.py`](pools.py) and [`bench/latency.py`](latency.py) against a private
-redis-server it starts for the run (or the one `REDIS_URL` names), with real
-`celery worker` processes. Each run rewrites the section of the benchmark it ran (the
+[`bench/pools.py`](pools.py), [`bench/latency.py`](latency.py) and
+[`bench/cache.py`](cache.py) against a private redis-server it starts for the run (or the
+one `REDIS_URL` names), with real `celery worker` processes and, for the cache, the real
+chapter 05 site. Each run rewrites the section of the benchmark it ran (the
 charts, Markdown tables and raw JSON are in [`results/`](results/)) and adds a line to the
 history at the end.
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.request
+import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 import redis as redis_py
 
@@ -47,6 +50,8 @@ class Lab:
         self.chapter = chapter
         self.redis_url = redis_url
         self.procs: list[procs.Proc] = []
+        # files a learner's run leaves in the chapter folder that were there before this lab
+        self.had = {name for name in LEFTOVERS if (chapter.path / name).exists()}
 
     def env(self, extra: dict[str, str] | None = None, redis_url: str | None = None) -> dict:
         return procs.chapter_env(redis_url or self.redis_url,
@@ -91,7 +96,7 @@ class Lab:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()
-        for name in LEFTOVERS:
+        for name in set(LEFTOVERS) - self.had:  # only what this lab's commands created
             (self.chapter.path / name).unlink(missing_ok=True)
 
 
@@ -121,3 +126,33 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+
+# --- the tour as a subprocess: find every process it started, even after it exited --------
+def tour_env(redis_url):
+    """The tour's environment, with a unique mark every process it starts inherits."""
+    return {**os.environ, "REDIS_URL": redis_url, "AUTO": "1", "TOUR_TEST_MARK": uuid.uuid4().hex}
+
+
+def marked(env):
+    """Processes still alive that carry this run's mark in their environment."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("TOUR_TEST_MARK") == env["TOUR_TEST_MARK"]:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            pass
+    return found
+
+
+# --- Flower, the live dashboard: configured through FLOWER_* variables -----------------------
+def flower_env(port: int) -> dict[str, str]:
+    """Flower reads its options from FLOWER_* variables: the Procfile command stays the same."""
+    return {"FLOWER_PORT": str(port), "FLOWER_UNAUTHENTICATED_API": "true"}
+
+
+def http_get(url: str, timeout: float = 5) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read().decode()

@@ -1,9 +1,16 @@
 """Chapter 01, run as a learner runs it: real worker processes, real Redis."""
 
+import json
 import re
+import subprocess
+import sys
 import time
 
 import pytest
+
+from tests.conftest import ROOT, flower_env, http_get, marked, tour_env
+from tour import procs, walkthrough
+from tour.redis import RedisServer, free_port
 
 CHAPTER = "01_quickstart"
 
@@ -69,3 +76,70 @@ def test_redis_down_is_one_clear_line(lab):
         assert problem == [result.output.splitlines()[-1]], result.output
         assert "redis://127.0.0.1:1/1" in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
+
+
+# --- the same chapter through the tour, in Flower, and with a password ------------------
+
+def test_tour_runs_chapter_01_and_cleans_up(redis_url):
+    env = tour_env(redis_url)
+    done = subprocess.run([sys.executable, "-m", "tour", "01"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180, env=env)
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "[redis] using REDIS_URL=" in out
+    assert "$ celery -A celery_task worker -l info" in out
+    assert "flower" not in out  # the dashboard starts only with FLOWER=1
+    assert "worker is ready: it answered a ping" in out
+    assert "add.delay(2, 3) -> 5" in out
+    assert "succeeded in" in out  # worker log lines are shown under the step
+    steps = len(walkthrough.find("01").steps)
+    assert f"✓ 01_quickstart │          {steps}/{steps}" in out  # the summary table
+    assert not marked(env)
+    (ROOT / "01_quickstart" / ".last_task_id").unlink(missing_ok=True)
+
+
+def test_flower_lists_the_tasks_and_shows_one_in_a_browser(lab, browser):
+    port = free_port()
+    lab.start("worker")
+    flower = lab.start("flower", env=flower_env(port))
+    assert f"Visit me at http://127.0.0.1:{port}" in flower.output()
+    submit = lab.run("python submit.py")
+    ids = [line.split("-> id ")[1] for line in submit.output.splitlines() if "-> id " in line]
+    assert len(ids) == 3
+    deadline = time.monotonic() + 20
+    while True:  # Flower learns about tasks from the worker's events, a moment later
+        tasks = json.loads(http_get(f"http://127.0.0.1:{port}/api/tasks"))
+        done = [t for t in tasks.values() if t["uuid"] in ids and t["state"] == "SUCCESS"]
+        if len(done) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [(t["name"], t["result"]) for t in done] == [("celery_task.add", "5")] * 3, tasks
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{port}/task/{ids[0]}")
+    page.wait_for_selector("text=SUCCESS", timeout=10_000)
+    text = page.inner_text("body")
+    assert "celery_task.add" in text and ids[0] in text
+
+
+def test_password_works_and_is_never_shown(tmp_path):
+    """Chapter 01 against a Redis with requirepass: it works, the password never shows."""
+    password = "Pa55-never-print-me"
+    server = RedisServer.start(tmp_path, password=password)
+    chapter = walkthrough.find("01")
+    env = procs.chapter_env(server.url, {"PYTHONDONTWRITEBYTECODE": "1"})
+    worker = procs.Proc("worker", chapter.processes["worker"], chapter.path, env).start()
+    try:
+        worker.wait_for(r"ready\.", timeout=60)
+        outputs = [procs.run_step(step.run, chapter.path, env, timeout=60) for step in chapter.steps]
+        assert "add.delay(2, 3) -> 5" in outputs[0].output
+        wrong = procs.chapter_env(server.url.replace(password, "wrong"))
+        refused = procs.run_step("python submit.py", chapter.path, wrong, timeout=30)
+    finally:
+        worker.stop()
+        server.stop()
+        (chapter.path / ".last_task_id").unlink(missing_ok=True)
+    everything = "\n".join([worker.output(), refused.output, *(o.output for o in outputs)])
+    assert refused.returncode == 1 and "redis://:***@127.0.0.1" in refused.output
+    assert "redis://:**@127.0.0.1" in worker.output()  # the banner shows it masked
+    assert password not in everything
+    assert password not in (tmp_path / "redis.log").read_text()

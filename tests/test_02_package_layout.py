@@ -2,6 +2,12 @@
 the unregistered-task mistake, against a real worker and Redis."""
 
 import re
+import signal
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT, marked, tour_env
 
 CHAPTER = "02_package_layout"
 
@@ -68,3 +74,20 @@ def test_drill_shutdown(lab):
     assert "the task was cut off, still STARTED" in out, out
     assert "{'report': 2, 'run': 2} (run 2 times)" in out, out
     print(out)
+
+
+def test_ctrl_c_stops_everything_the_tour_started(redis_url):
+    env = tour_env(redis_url)
+    tour = subprocess.Popen([sys.executable, "-m", "tour", "02"], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    for line in tour.stdout:  # wait until the worker is up and a step is running
+        if "(1/" in line or time.monotonic() > deadline:
+            break
+    assert marked(env), "the tour started no process"
+    tour.send_signal(signal.SIGINT)  # what Ctrl-C at the terminal sends
+    out = tour.communicate(timeout=60)[0]
+    assert tour.returncode == 130, out
+    assert "interrupted: stopping everything the tour started" in out
+    assert not [p.cmdline() for p in marked(env)], out
+    (ROOT / "02_package_layout" / ".last_task_id").unlink(missing_ok=True)

@@ -99,3 +99,28 @@ def test_redis_benchmark_missing_is_said_not_fatal(redis_url, monkeypatch):
     rows = latency.redis_py_loop(redis_url, 20)
     assert [r["what"] for r in rows] == ["PING, one at a time", "SET, one at a time"]
     assert all(r["median_ms"] > 0 and r["per_second"] > 0 for r in rows)
+
+
+def test_cache_tiny(redis_url, tmp_path):
+    """Chapter 05's banner API on its real server: about 1 query per request without the
+    cache, about 0 with it (only the first requests miss); no server is left running."""
+    def servers() -> set[int]:
+        return {p.pid for p in psutil.process_iter(["cmdline"])
+                if "--settings=bench_cache_" in " ".join(p.info["cmdline"] or [])}
+
+    before = servers()
+    out = run_bench("bench.cache", ["--requests", "200", "--clients", "4"], redis_url, tmp_path)
+    assert not servers() - before, "a benchmark web server is still running"
+    assert "development server" in out
+    data = json.loads((tmp_path / "cache.json").read_text())
+    off, on = data["rows"]
+    assert (off["configuration"], on["configuration"]) == ("without the cache", "with the cache")
+    for r in (off, on):
+        assert (r["ok"], r["errors"], r["clients"]) == (200, 0, 4), r
+        assert r["per_second"] > 0 and 0 < r["median_ms"] <= r["p95_ms"], r
+    assert off["queries_per_request"] >= 1 and off["hits"] == 0
+    assert on["queries_per_request"] < 0.1 and on["queries"] == on["misses"] >= 1
+    assert (tmp_path / "cache.png").read_bytes().startswith(PNG_MAGIC)
+    assert "| with the cache | 200 | 4 |" in (tmp_path / "cache.md").read_text()
+    results = (tmp_path / "RESULTS.md").read_text()
+    assert "<!-- bench:cache -->" in results and "](cache.png)" in results

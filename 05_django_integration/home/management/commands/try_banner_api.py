@@ -21,6 +21,17 @@ def get_banners():
     return reply
 
 
+def get_after_delete():
+    """Delete the cached list, then GET it: a miss. Beat refills the cache every few seconds;
+    when it did so in between (the answer is a HIT), delete and ask again."""
+    for _ in range(3):
+        cache.delete(settings.BANNER_CACHE_KEY)
+        reply = get_banners()
+        if reply.headers["X-Cache"] == "MISS":
+            break
+    return reply
+
+
 def describe(reply):
     return (f"{reply.status}, {len(reply.json())} banners, X-Cache: {reply.headers['X-Cache']}, "
             f"X-DB-Queries: {reply.headers['X-DB-Queries']}, {reply.ms:.1f} ms")
@@ -34,13 +45,7 @@ class Command(BaseCommand):
         warm_up = call("GET", "/")
         print(f"[1] GET / -> {warm_up.status} in {warm_up.ms:.0f} ms (warms the server up: "
               "the timings below compare like with like)")
-        for attempt in range(3):
-            cache.delete(settings.BANNER_CACHE_KEY)
-            first = get_banners()
-            if first.headers["X-Cache"] == "MISS":
-                break
-            # beat refreshed the cache between our delete and our GET (it does so every few s)
-            print("    (beat refilled the cache in between; deleting it again)")
+        first = get_after_delete()
         print(f"[2] deleted the cached list, then GET /api/banners/ -> {describe(first)}")
         print("    a miss: the view read the database, then stored the list in Redis")
         second = get_banners()
@@ -48,10 +53,7 @@ class Command(BaseCommand):
         print("    a hit: served from Redis, the database was not touched")
 
         warm = [get_banners() for _ in range(SAMPLES)]
-        cold = []
-        for _ in range(SAMPLES):
-            cache.delete(settings.BANNER_CACHE_KEY)
-            cold.append(get_banners())
+        cold = [get_after_delete() for _ in range(SAMPLES)]
         print(f"[4] {SAMPLES} more requests each way:")
         for label, replies in (("cache warm", warm), ("key deleted before each", cold)):
             queries = sum(int(r.headers["X-DB-Queries"]) for r in replies)
