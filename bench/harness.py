@@ -391,3 +391,23 @@ def save_chart(draw: Callable, path: Path) -> None:
     fig = draw(plt)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def add_output_arguments(parser, name: str) -> None:
+    """The options every benchmark shares: where its files go and whether RESULTS.md changes."""
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR,
+                        help=f"folder for {name}.png, {name}.md, {name}.json (default bench/results)")
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD,
+                        help="the results file to update (default bench/RESULTS.md)")
+    parser.add_argument("--no-record", action="store_true", help="do not touch the results file")
+    parser.add_argument("--note", default="", help="a remark recorded with the figures "
+                        "(e.g. \"other jobs were running\")")
+
+
+def sizes_from(args, defaults: dict) -> dict:
+    """The benchmark's default sizes, with any given on the command line instead."""
+    sizes = dict(defaults)
+    for key in sizes:
+        if getattr(args, key, None) is not None:
+            sizes[key] = getattr(args, key)
+    return sizes

@@ -361,21 +361,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pool", default="prefork",
                    choices=["prefork", "threads", "solo", "eventlet", "gevent"],
                    help="the worker's pool; it always has one process/thread (default prefork)")
-    p.add_argument("--out", type=Path, default=harness.RESULTS_DIR,
-                   help="folder for latency.png, latency.md, latency.json (default bench/results)")
-    p.add_argument("--results-md", type=Path, default=harness.RESULTS_MD,
-                   help="the results file to update (default bench/RESULTS.md)")
-    p.add_argument("--no-record", action="store_true", help="do not touch the results file")
-    p.add_argument("--note", default="", help="a remark recorded with the figures "
-                   "(e.g. \"other jobs were running\")")
+    harness.add_output_arguments(p, "latency")
     return p
 
 
 def sizes_from(args: argparse.Namespace) -> dict:
-    sizes = dict(QUICK if args.quick else FULL)
-    for key in sizes:
-        if getattr(args, key, None) is not None:
-            sizes[key] = getattr(args, key)
+    sizes = harness.sizes_from(args, QUICK if args.quick else FULL)
     if min(sizes.values()) < 1:
         raise SystemExit("sizes must be positive")
     return sizes

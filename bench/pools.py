@@ -320,21 +320,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pools", type=parse_pools, default=POOLS,
                    help="comma-separated pool[:concurrency], the first is the baseline "
                         "(default prefork:2,threads:50,eventlet:200,gevent:200,solo:1)")
-    p.add_argument("--out", type=Path, default=harness.RESULTS_DIR,
-                   help="folder for pools.png, pools.md, pools.json (default bench/results)")
-    p.add_argument("--results-md", type=Path, default=harness.RESULTS_MD,
-                   help="the results file to update (default bench/RESULTS.md)")
-    p.add_argument("--no-record", action="store_true", help="do not touch the results file")
-    p.add_argument("--note", default="", help="a remark recorded with the figures "
-                   "(e.g. \"other jobs were running\")")
+    harness.add_output_arguments(p, "pools")
     return p
 
 
 def sizes_from(args: argparse.Namespace) -> dict:
-    sizes = dict(QUICK if args.quick else FULL)
-    for key in sizes:
-        if getattr(args, key, None) is not None:
-            sizes[key] = getattr(args, key)
+    sizes = harness.sizes_from(args, QUICK if args.quick else FULL)
     if min(sizes["tasks"], sizes["cpu_tasks"]) < 1 or sizes["sleep"] < 0 or sizes["cpu_ms"] <= 0:
         raise SystemExit("sizes must be positive")
     return sizes
