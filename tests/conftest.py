@@ -156,3 +156,21 @@ def flower_env(port: int) -> dict[str, str]:
 def http_get(url: str, timeout: float = 5) -> str:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.read().decode()
+
+
+# --- figures: what the drills and checks measured, shown at the end of every run ------------
+@pytest.fixture
+def figures(record_property):
+    """Call figures("...") to show a measured line in the run's closing summary (it travels
+    from pytest-xdist's worker processes with the test report)."""
+    return lambda line: record_property("figures", line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [value for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+             if report.when == "call"
+             for name, value in report.user_properties if name == "figures"]
+    if lines:
+        terminalreporter.section("figures measured in this run")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

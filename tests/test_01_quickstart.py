@@ -15,7 +15,7 @@ from tour.redis import RedisServer, free_port
 CHAPTER = "01_quickstart"
 
 
-def test_walkthrough(lab):
+def test_walkthrough(lab, figures):
     """Every step of the README, in order, with the Procfile's worker."""
     lab.start("worker")
     outputs = [lab.run_step(step).output for step in lab.chapter.steps]
@@ -29,6 +29,9 @@ def test_walkthrough(lab):
     assert "UNKNOWN" in unknown and "PENDING" not in unknown.split("UNKNOWN")[0]
     assert bad_input.count("refused before sending") == 2
     assert "TypeError: add() takes 2 positional arguments but 3 were given" in type_error
+    figures("bad input, 01_quickstart: a set argument refused at send (not JSON serializable); "
+            "add(1, 2, 3) refused at send, and by name it ends FAILURE with the TypeError; "
+            "an unknown id is UNKNOWN (exit 1)")
 
 
 @pytest.mark.parametrize("pool, banner", [

@@ -49,31 +49,36 @@ def test_redis_down_is_one_clear_line(lab):
 
 # --- failure drills: each script runs its own worker, so no lab.start() here -----------
 
-def test_drill_worker_killed_loses_nothing(lab):
+def test_drill_worker_killed_loses_nothing(lab, figures):
     """SIGKILL a pool process, then the whole worker: all 20 acks_late tasks complete."""
     out = lab.run(lab.chapter.command("drill_worker_killed"), timeout=120).output
-    figures = re.search(r"submitted (\d+), completed (\d+), lost (\d+), ran more than once (\d+)", out)
-    submitted, completed, lost, twice = map(int, figures.groups())
+    counts = re.search(r"submitted (\d+), completed (\d+), lost (\d+), ran more than once (\d+)", out)
+    submitted, completed, lost, twice = map(int, counts.groups())
     assert (submitted, completed, lost) == (20, 20, 0), out
     assert twice >= 1, out  # the killed ones ran again: at-least-once delivery
-    print(out)
+    figures(f"drill worker killed: 2 kills (a pool process, then the whole worker); "
+            f"submitted {submitted}, completed {completed}, lost {lost}, ran twice {twice}")
 
 
-def test_drill_redis_restart(lab):
+def test_drill_redis_restart(lab, figures):
     """With the append-only file a restart loses nothing; without persistence it does."""
     out = lab.run(lab.chapter.command("drill_redis_restart"), timeout=120).output
     assert re.search(r"lost with the append-only file: 0; without persistence: [1-9]", out), out
     assert out.count("the worker reconnected by itself") == 2, out
-    print(out)
+    figures("drill Redis restart: 2 restarts with tasks queued; " + re.search(
+        r"lost with the append-only file: \d+; without persistence: \d+", out).group(0))
 
 
-def test_drill_shutdown(lab):
+def test_drill_shutdown(lab, figures):
     """Warm shutdown finishes the running task; cold shutdown cuts it and it runs again."""
     out = lab.run(lab.chapter.command("drill_shutdown"), timeout=120).output
     assert "the task is SUCCESS: {'report': 1, 'run': 1}" in out, out
     assert "the task was cut off, still STARTED" in out, out
     assert "{'report': 2, 'run': 2} (run 2 times)" in out, out
-    print(out)
+    warm = re.search(r"then exited after ([\d.]+) s", out).group(1)
+    cold = re.search(r"the worker exited after ([\d.]+) s", out).group(1)
+    figures(f"drill shutdown: warm shutdown waited {warm} s for the running task (SUCCESS, ran once); "
+            f"cold shutdown exited in {cold} s, the task ran again on the next worker")
 
 
 def test_ctrl_c_stops_everything_the_tour_started(redis_url):

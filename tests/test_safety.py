@@ -44,7 +44,7 @@ def learner_commands(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_redis_down_gives_one_clear_line_everywhere(chapter, tmp_path):
+def test_redis_down_gives_one_clear_line_everywhere(chapter, tmp_path, figures):
     # databases go to a temporary folder: this test never writes into a chapter folder
     env = procs.chapter_env(DOWN, {"PYTHONDONTWRITEBYTECODE": "1",
                                    "DJANGO_DB_PATH": str(tmp_path / "django.sqlite3"),
@@ -59,8 +59,8 @@ def test_redis_down_gives_one_clear_line_everywhere(chapter, tmp_path):
         assert "127.0.0.1:1" in lines[-1], f"{chapter.name}: `{command}` last line: {lines[-1]!r}"
         checked.append((command, round(result.seconds, 1)))
     assert checked, f"{chapter.name}: no command was checked"
-    print(f"{chapter.name}: {len(checked)} commands with Redis down, slowest "
-          f"{max(s for _, s in checked)} s: {checked}")
+    figures(f"Redis down, {chapter.name}: {len(checked)} commands tried, each one line and a "
+            f"non-zero exit, slowest {max(s for _, s in checked)} s")
 
 
 APP_SETTINGS = """
@@ -97,7 +97,7 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_malformed_redis_url_is_named(chapter):
+def test_malformed_redis_url_is_named(chapter, figures):
     """A REDIS_URL without the scheme (a common slip) is called malformed, worker included."""
     env = procs.chapter_env("localhost:6379", {"PYTHONDONTWRITEBYTECODE": "1"})
     worker = next(c for c in chapter.processes.values() if " worker" in c)
@@ -106,3 +106,5 @@ def test_malformed_redis_url_is_named(chapter):
         assert result.returncode == 1, f"{chapter.name}: `{command}`:\n{result.output}"
         assert result.output.strip().splitlines()[-1].startswith("[!] REDIS_URL is malformed"), (
             f"{chapter.name}: `{command}`:\n{result.output}")
+    figures(f"bad input, {chapter.name}: REDIS_URL=localhost:6379 named malformed by a script "
+            "and by the worker")
