@@ -30,14 +30,16 @@ $(VENV)/.python:
 	@$(PYTHON) -m venv $(VENV)
 	@touch $@
 
+# --no-compile: Python compiles each module the first time it is imported instead; this
+# halves the first install (28 s -> 12 s measured, bench/RESULTS.md "First run").
 $(VENV)/.runtime: requirements.txt $(VENV)/.python
 	@echo "[venv] installing requirements.txt"
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	@echo "[venv] installing requirements-dev.txt"
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	@touch $@
 
 venv: $(VENV)/.runtime
