@@ -6,9 +6,11 @@ order, the tour runs them, and the chapter's test module runs them. These checks
 the README and the steps drift apart, or when a chapter or a command has no test.
 """
 
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,14 @@ def test_tour_rejects_an_unknown_chapter_and_lists_the_valid_ones():
                           text=True, timeout=30)
     assert done.returncode == 2
     assert "no chapter '99'" in done.stdout and "01_quickstart" in done.stdout
+
+
+def test_tour_with_redis_down_says_so_in_one_line():
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "tour", "01"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30,
+                          env={**os.environ, "REDIS_URL": "redis://:s3cret@127.0.0.1:1", "AUTO": "1"})
+    assert done.returncode == 1 and time.monotonic() - started < 10
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and "does not answer" in lines[0] and "make redis" in lines[0], lines
+    assert "s3cret" not in done.stdout + done.stderr
