@@ -25,7 +25,8 @@ from tour.redis import RedisServer
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-crash-reporter", "--disable-breakpad"]  # no crash handler left behind
 LEFTOVERS = (".last_task_id", "celerybeat-schedule", "celerybeat-schedule.db",
              "celerybeat-schedule.dat", "celerybeat-schedule.dir", "celerybeat-schedule.bak")
 
@@ -46,12 +47,15 @@ def redis_url(redis_server) -> str:
 class Lab:
     """One chapter, run like a learner runs it, against the private Redis."""
 
-    def __init__(self, chapter: walkthrough.Chapter, redis_url: str):
+    def __init__(self, chapter: walkthrough.Chapter, redis_url: str, tidy: bool = True):
+        """tidy: start and end without the files a run leaves in the chapter folder (a beat
+        schedule from an earlier run would make beat send everything at once at start).
+        Only the chapter's own test module tidies: other modules may run at the same time."""
         self.chapter = chapter
         self.redis_url = redis_url
         self.procs: list[procs.Proc] = []
-        # files a learner's run leaves in the chapter folder that were there before this lab
-        self.had = {name for name in LEFTOVERS if (chapter.path / name).exists()}
+        self.tidy = tidy
+        self.remove_leftovers()
 
     def env(self, extra: dict[str, str] | None = None, redis_url: str | None = None) -> dict:
         return procs.chapter_env(redis_url or self.redis_url,
@@ -96,7 +100,10 @@ class Lab:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()
-        for name in set(LEFTOVERS) - self.had:  # only what this lab's commands created
+        self.remove_leftovers()
+
+    def remove_leftovers(self) -> None:
+        for name in LEFTOVERS if self.tidy else ():
             (self.chapter.path / name).unlink(missing_ok=True)
 
 

@@ -14,11 +14,12 @@ CHAPTER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 @pytest.fixture(autouse=True)
 def private_database(tmp_path, monkeypatch):
     """Every process a test starts uses a fresh SQLite file in a temporary folder, and the
-    chapter folder holds the same files afterwards as before."""
+    chapter folder holds no file afterwards that it did not hold before."""
     before = set(os.listdir(CHAPTER_DIR))
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "shop.sqlite3"))
     yield
-    assert set(os.listdir(CHAPTER_DIR)) == before  # runs after lab's clean-up
+    left = set(os.listdir(CHAPTER_DIR)) - before  # runs after lab's clean-up
+    assert not left, f"the test left {sorted(left)} in the chapter folder"
 
 
 def verdicts(output):

@@ -19,7 +19,7 @@ def test_every_chapter_lists_flower():
 @pytest.mark.parametrize("chapter", WITH_FLOWER, ids=lambda ch: ch.name)
 def test_each_chapter_flower_line_starts(chapter, redis_url):
     port = free_port()
-    lab = Lab(chapter, redis_url)
+    lab = Lab(chapter, redis_url, tidy=False)  # the chapter's own tests may run meanwhile
     try:
         lab.start("flower", env=flower_env(port))
         assert http_get(f"http://127.0.0.1:{port}/healthcheck") == "OK"
