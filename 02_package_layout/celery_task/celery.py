@@ -38,6 +38,7 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
     redis_socket_connect_timeout=3,
+    broker_connection_timeout=2,     # `celery inspect` with Redis down: its error in 3 s, not 7
     result_backend_always_retry=True,  # a worker finishing a task while Redis restarts
                                        # keeps trying to store the result instead of failing
     # How long a message taken by a worker may stay unacknowledged before it is handed out
