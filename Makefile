@@ -40,6 +40,9 @@ $(VENV)/.runtime: requirements.txt $(VENV)/.python
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	@echo "[venv] installing requirements-dev.txt"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
+	@# the tests start hundreds of Python processes with PYTHONDONTWRITEBYTECODE=1 (no
+	@# __pycache__ in the chapter folders): compile the installed packages once, up front
+	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	@touch $@
 
 venv: $(VENV)/.runtime

@@ -30,27 +30,32 @@ env = {**os.environ, "DRILL_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
 
 
 def start_worker():
-    worker = subprocess.Popen(WORKER, stdout=log, stderr=subprocess.STDOUT, env=env,
-                              start_new_session=True)
-    time.sleep(3)  # start-up; messages sent meanwhile simply wait in Redis
-    return worker
+    # tasks sent while it starts up simply wait in Redis
+    return subprocess.Popen(WORKER, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
 
 
-def running_children(worker):
-    return psutil.Process(worker.pid).children(recursive=True)
+def wait_until_started(count, timeout=60):
+    """Wait until `count` task runs have begun (each run adds itself to drill:runs)."""
+    deadline = time.monotonic() + timeout
+    while sum(map(int, runs.hvals("drill:runs"))) < count:
+        if time.monotonic() > deadline:
+            sys.exit(f"[!] fewer than {count} tasks started within {timeout} s: see {log.name}")
+        time.sleep(0.05)
 
 
 require_redis()
-redis.Redis.from_url(BACKEND_URL).delete("drill:runs")
+runs = redis.Redis.from_url(BACKEND_URL)
+runs.delete("drill:runs")
 print(f"[1] starting a worker: {' '.join(WORKER)} (log: {log.name})")
 worker = start_worker()
 results = [build_report.delay(n) for n in range(TASKS)]
 print(f"[2] sent {TASKS} x build_report (1 s each, acks_late=True, reject_on_worker_lost=True)")
-time.sleep(1.5)
-victim = running_children(worker)[0]
+wait_until_started(4)  # the 4 pool processes are each running a task
+victim = psutil.Process(worker.pid).children()[0]
 victim.kill()
 print(f"[3] killed pool process {victim.pid} with SIGKILL: its task goes back to the queue at once")
-time.sleep(1.5)
+wait_until_started(10)  # a few more have started, and some are running right now
 os.killpg(worker.pid, signal.SIGKILL)
 worker.wait()
 print(f"[4] killed the whole worker (pid {worker.pid}) with SIGKILL: no chance to clean up")
@@ -69,8 +74,8 @@ try:
 finally:
     os.killpg(worker.pid, signal.SIGTERM)
     worker.wait(30)
-runs = {int(k): int(v) for k, v in redis.Redis.from_url(BACKEND_URL).hgetall("drill:runs").items()}
-twice = sorted(n for n, count in runs.items() if count > 1)
+counts = {int(k): int(v) for k, v in runs.hgetall("drill:runs").items()}
+twice = sorted(n for n, count in counts.items() if count > 1)
 print(f"[6] submitted {TASKS}, completed {completed}, lost {TASKS - completed}, "
       f"ran more than once {len(twice)} {twice}")
 print("    At-least-once delivery: a task interrupted by a crash runs again from the start.")

@@ -14,14 +14,16 @@ result = send_sms.delay("13800138000", f"{random.randint(0, 9999):04d}")
 print(f"[1] sent send_sms -> id {result.id}")
 print("[2] the gateway refuses the first 2 calls; autoretry_for retries after 1 s, then 2 s")
 started, last = time.monotonic(), None
-while not result.ready():
+while True:
     if time.monotonic() - started > 60:
         raise SystemExit("[!] send_sms did not finish within 60 s: is the worker running?")
-    state = result.state
-    detail = f"  ({result.info})" if state == "RETRY" else ""  # info: why it is retried
+    meta = result.backend.get_task_meta(result.id)  # state and its detail, read together
+    state = meta["status"]
+    detail = f"  ({meta['result']})" if state == "RETRY" else ""  # why it is retried
     if (state, detail) != last:
         last = (state, detail)
         print(f"    {time.monotonic() - started:5.2f} s  {state}{detail}")
+    if state in ("SUCCESS", "FAILURE"):
+        break
     time.sleep(0.05)
-print(f"    {time.monotonic() - started:5.2f} s  {result.state}")
 print(f"[3] result: {result.get(timeout=5)!r}")
