@@ -155,9 +155,18 @@ def marked(env):
 
 
 # --- Flower, the live dashboard: configured through FLOWER_* variables -----------------------
-def flower_env(port: int) -> dict[str, str]:
-    """Flower reads its options from FLOWER_* variables: the Procfile command stays the same."""
-    return {"FLOWER_PORT": str(port), "FLOWER_UNAUTHENTICATED_API": "true"}
+def flower_env(port: int, scratch: Path | None = None) -> dict[str, str]:
+    """Flower reads its options from FLOWER_* variables: the Procfile command stays the same.
+    scratch: a folder for the databases a chapter's app opens when it is imported."""
+    env = {"FLOWER_PORT": str(port), "FLOWER_UNAUTHENTICATED_API": "true"}
+    if scratch:
+        env.update(private_databases(scratch))
+    return env
+
+
+def private_databases(folder: Path) -> dict[str, str]:
+    """Chapters 05 and 06 keep SQLite files in their folder by default; tests put them here."""
+    return {"DJANGO_DB_PATH": str(folder / "django.sqlite3"), "SQLITE_PATH": str(folder / "shop.sqlite3")}
 
 
 def http_get(url: str, timeout: float = 5) -> str:
@@ -181,3 +190,24 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures measured in this run")
         for line in sorted(lines):
             terminalreporter.write_line(line)
+
+
+# --- the suite leaves nothing behind in the chapter folders ----------------------------------
+def chapter_files() -> set[Path]:
+    return {path for chapter in walkthrough.chapters() for path in chapter.path.rglob("*")
+            if "__pycache__" not in path.parts}
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the main pytest process only
+        session.config._chapter_files_before = chapter_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_chapter_files_before", None)
+    if before is None:
+        return
+    left = sorted(str(path.relative_to(ROOT)) for path in chapter_files() - before)
+    if left:
+        print(f"\n[tests] left behind in the chapter folders: {', '.join(left)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

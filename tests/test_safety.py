@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from tests.conftest import private_databases
 from tour import procs, walkthrough
 
 CHAPTERS = walkthrough.chapters()
@@ -46,9 +47,7 @@ def learner_commands(chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
 def test_redis_down_gives_one_clear_line_everywhere(chapter, tmp_path, figures):
     # databases go to a temporary folder: this test never writes into a chapter folder
-    env = procs.chapter_env(DOWN, {"PYTHONDONTWRITEBYTECODE": "1",
-                                   "DJANGO_DB_PATH": str(tmp_path / "django.sqlite3"),
-                                   "SQLITE_PATH": str(tmp_path / "shop.sqlite3")})
+    env = procs.chapter_env(DOWN, {"PYTHONDONTWRITEBYTECODE": "1", **private_databases(tmp_path)})
     checked = []
     for command in learner_commands(chapter):
         result = procs.run_step(command, chapter.path, env, timeout=30)
@@ -78,9 +77,10 @@ print(json.dumps({{
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_every_app_accepts_json_only(chapter, redis_url):
+def test_every_app_accepts_json_only(chapter, redis_url, tmp_path):
+    env = procs.chapter_env(redis_url, {"PYTHONDONTWRITEBYTECODE": "1", **private_databases(tmp_path)})
     done = subprocess.run([sys.executable, "-c", APP_SETTINGS.format(app=chapter.app)],
-                          cwd=chapter.path, env=procs.chapter_env(redis_url),
+                          cwd=chapter.path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     settings = json.loads(done.stdout.strip().splitlines()[-1])
@@ -99,7 +99,7 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
 def test_malformed_redis_url_is_named(chapter, figures):
     """A REDIS_URL without the scheme (a common slip) is called malformed, worker included."""
-    env = procs.chapter_env("localhost:6379", {"PYTHONDONTWRITEBYTECODE": "1"})
+    env = procs.chapter_env("localhost:6379", {"PYTHONDONTWRITEBYTECODE": "1"})  # exits at import
     worker = next(c for c in chapter.processes.values() if " worker" in c)
     for command in (learner_commands(chapter)[0], worker):
         result = procs.run_step(command, chapter.path, env, timeout=30)
