@@ -2,7 +2,7 @@
 
     python submit.py                          the lesson's delay: 50 s
     python submit.py --seconds 3              a 3 s delay
-    python submit.py --seconds 6 --no-wait    send and exit: the worker holds the delayed tasks
+    python submit.py --seconds 12 --no-wait    send and exit: the worker holds the delayed tasks
 
 Then it waits for the runs and prints, for each, when it was due, when it really started,
 and how late that was (each run is recorded in Redis by the task itself).

@@ -65,8 +65,8 @@ def test_walkthrough(lab):
     held = lab.run_step(next(steps)).output
     held_ids = sent_ids(held)
     scheduled = lab.run_step(next(steps)).output
-    countdown_id = held_ids["send_sms.apply_async(args=(...), countdown=6)"]
-    eta_id = held_ids["send_sms.apply_async(args=(...), eta=now + 6 s)"]
+    countdown_id = held_ids["send_sms.apply_async(args=(...), countdown=12)"]
+    eta_id = held_ids["send_sms.apply_async(args=(...), eta=now + 12 s)"]
     assert countdown_id in scheduled and eta_id in scheduled, scheduled
     revoke = lab.run_step(next(steps))
     assert runs(lab, eta_id) == []
