@@ -60,13 +60,13 @@ bench: $(VENV)/.dev
 	@$(PY) -m bench $(BENCH_ARGS)
 
 redis: $(VENV)/.runtime
-	@$(PY) -m tour.redis up
+	@$(PY) -m tour.redis_server up
 
 redis-stop: $(VENV)/.runtime
-	@$(PY) -m tour.redis down
+	@$(PY) -m tour.redis_server down
 
 clean:
-	@if [ -x $(PY) ]; then $(PY) -m tour.redis down || true; fi
+	@if [ -x $(PY) ]; then $(PY) -m tour.redis_server down || true; fi
 	@rm -rf $(VENV) .run .pytest_cache .coverage .coverage.* htmlcov
 	@find . -name __pycache__ -type d -prune -exec rm -rf {} + ; \
 	 find . \( -name .last_task_id -o -name 'celerybeat-schedule*' -o -name db.sqlite3 \) -delete

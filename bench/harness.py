@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tour import procs
-from tour.redis import RedisServer, RedisUnavailable, answers, check_url, safe_url
+from tour.redis_server import RedisServer, RedisUnavailable, answers, check_url, safe_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"

@@ -20,7 +20,7 @@ import pytest
 import redis as redis_py
 
 from tour import procs, walkthrough
-from tour.redis import RedisServer
+from tour.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT, flower_env, http_get, marked, tour_env
 from tour import procs, walkthrough
-from tour.redis import RedisServer, free_port
+from tour.redis_server import RedisServer, free_port
 
 CHAPTER = "01_quickstart"
 
@@ -77,7 +77,7 @@ def test_redis_down_is_one_clear_line(lab):
         assert result.seconds < 10, (command, result.seconds)
         problem = [line for line in result.output.splitlines() if line.startswith("[!]")]
         assert problem == [result.output.splitlines()[-1]], result.output
-        assert "redis://127.0.0.1:1/1" in problem[0] and "make redis" in problem[0]
+        assert lab.chapter.broker_url("redis://127.0.0.1:1") in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
 
 

@@ -43,7 +43,7 @@ def test_redis_down_is_one_clear_line(lab):
         result = lab.run(command, exit=1, timeout=30, redis_url="redis://127.0.0.1:1")
         assert result.seconds < 10
         assert result.output.splitlines() == [
-            "[!] Redis is not answering at redis://127.0.0.1:1/3. Start it with `make redis` "
+            f"[!] Redis is not answering at {lab.chapter.broker_url('redis://127.0.0.1:1')}. Start it with `make redis` "
             "(or `docker compose up -d --wait`), then run this again."], result.output
 
 

@@ -15,7 +15,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def runs(lab, task_id):
-    client = redis_py.Redis.from_url(f"{lab.redis_url}/6")
+    client = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "backend"))
     try:
         return [json.loads(item) for item in client.lrange(f"runs:{task_id}", 0, -1)]
     finally:
@@ -113,7 +113,7 @@ def test_redis_down_is_one_clear_line(lab):
         assert result.seconds < 10, (command, result.seconds)
         problem = [line for line in result.output.splitlines() if line.startswith("[!]")]
         assert problem == [result.output.splitlines()[-1]], result.output
-        assert "redis://127.0.0.1:1/5" in problem[0] and "make redis" in problem[0]
+        assert lab.chapter.broker_url("redis://127.0.0.1:1") in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
     # naive_eta.py only builds messages: it needs no Redis at all
     lab.run("python naive_eta.py", redis_url="redis://127.0.0.1:1")

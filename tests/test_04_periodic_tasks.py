@@ -15,7 +15,7 @@ ADD = "celery_task.course_task.add"
 
 def add_runs(lab, since=0.0, until=float("inf")):
     """Start times of the runs of the 1-second entry (add(1, 2)), oldest first."""
-    client = redis_py.Redis.from_url(f"{lab.redis_url}/8")
+    client = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "backend"))
     try:
         runs = [json.loads(item) for item in client.lrange(f"runs:{ADD}", 0, -1)]
     finally:
@@ -113,7 +113,7 @@ def test_redis_down_is_one_clear_line(lab):
     assert result.seconds < 10
     problem = [line for line in result.output.splitlines() if line.startswith("[!]")]
     assert problem == [result.output.splitlines()[-1]], result.output
-    assert "redis://127.0.0.1:1/7" in problem[0] and "make redis" in problem[0]
+    assert lab.chapter.broker_url("redis://127.0.0.1:1") in problem[0] and "make redis" in problem[0]
     assert "Traceback" not in result.output
     lab.run("python preview.py --count 1", redis_url="redis://127.0.0.1:1")
     aps = lab.run("python aps_demo.py --seconds 2", redis_url="redis://127.0.0.1:1")

@@ -161,7 +161,7 @@ def test_second_request_does_not_touch_the_database(lab, loaded_site):
     """Checked from outside: the X-DB-Queries header of the real server (web only: no beat
     can refill the cache between the two requests)."""
     lab.start("web")
-    cache_db = redis_py.Redis.from_url(f"{lab.redis_url}/11")
+    cache_db = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "cache"))
     cache_db.flushdb()
     first, first_headers = loaded_site.banners()
     second, second_headers = loaded_site.banners()

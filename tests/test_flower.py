@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import Lab, flower_env, http_get
 from tour import walkthrough
-from tour.redis import free_port
+from tour.redis_server import free_port
 
 WITH_FLOWER = [ch for ch in walkthrough.chapters() if "flower" in ch.processes]
 

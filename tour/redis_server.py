@@ -10,9 +10,9 @@ Order (the first that works wins, and we say which one it was):
 A server we start keeps its files under .run/redis (git-ignored), listens on loopback only
 and has the append-only file on, so queued tasks survive a restart.
 
-    python -m tour.redis up      start one that stays up (make redis)
-    python -m tour.redis down    stop the one `up` started (make redis-stop); never anyone else's
-    python -m tour.redis status  say what would be used
+    python -m tour.redis_server up      start one that stays up (make redis)
+    python -m tour.redis_server down    stop the one `up` started (make redis-stop); never anyone else's
+    python -m tour.redis_server status  say what would be used
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def main(argv: list[str]) -> int:
             print(f"[redis] {safe_url(url)} {state}")
             return 0 if state == "answers" else 1
         else:
-            print("usage: python -m tour.redis up|down|status", file=sys.stderr)
+            print("usage: python -m tour.redis_server up|down|status", file=sys.stderr)
             return 2
     except RedisUnavailable as exc:
         print(f"[redis] {exc}", file=sys.stderr)
