@@ -1,14 +1,17 @@
 """Fixtures shared by every chapter's tests.
 
-- a private Redis server for the whole session (free port, temporary folder): the tests
-  never touch a Redis the learner runs;
-- `lab`: runs the current chapter's commands in its folder exactly as a learner types them
-  (the commands come from the chapter's steps.toml / Procfile), starts real celery worker
-  and beat processes, and stops everything afterwards.
+- `redis_server`: a private Redis for the whole session (free port, temporary folder): the
+  tests never touch a Redis the learner runs;
+- `lab`: the test module's chapter, run through the tour's runner (tour/runner.py) in a
+  scratch copy of its folder, exactly as a learner types the commands, with real worker,
+  beat and web processes, stopped afterwards;
+- `browser`: headless Chromium (found or installed by `make test`, see tour/provision.py);
+- the session fails if a chapter folder differs afterwards from what it was before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import urllib.request
@@ -19,16 +22,10 @@ import psutil
 import pytest
 import redis as redis_py
 
-from tour import procs, walkthrough
+from tour import procs, provision, runner, walkthrough
 from tour.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-crash-reporter", "--disable-breakpad"]  # no crash handler left behind
-LEFTOVERS = (".last_task_id", "celerybeat-schedule", "celerybeat-schedule.db",
-             "celerybeat-schedule.dat", "celerybeat-schedule.dir", "celerybeat-schedule.bak")
 
 
 @pytest.fixture(scope="session")
@@ -44,40 +41,14 @@ def redis_url(redis_server) -> str:
     return redis_server.url
 
 
-class Lab:
-    """One chapter, run like a learner runs it, against the private Redis."""
-
-    def __init__(self, chapter: walkthrough.Chapter, redis_url: str, tidy: bool = True):
-        """tidy: start and end without the files a run leaves in the chapter folder (a beat
-        schedule from an earlier run would make beat send everything at once at start).
-        Only the chapter's own test module tidies: other modules may run at the same time."""
-        self.chapter = chapter
-        self.redis_url = redis_url
-        self.procs: list[procs.Proc] = []
-        self.tidy = tidy
-        self.remove_leftovers()
-
-    def env(self, extra: dict[str, str] | None = None, redis_url: str | None = None) -> dict:
-        return procs.chapter_env(redis_url or self.redis_url,
-                                 {"PYTHONDONTWRITEBYTECODE": "1", **(extra or {})})
-
-    def start(self, key: str, *, env: dict[str, str] | None = None, ready: bool = True,
-              redis_url: str | None = None) -> procs.Proc:
-        """Start a Procfile process or a named command; for a worker, wait for its ping."""
-        command = self.chapter.command(key)
-        proc = procs.Proc(key, command, self.chapter.path, self.env(env, redis_url)).start()
-        self.procs.append(proc)
-        if ready and key in self.chapter.ready:
-            proc.wait_for(self.chapter.ready[key], timeout=60)
-        elif ready and " worker" in command:
-            proc.wait_for(r"ready\.", timeout=60)
-            procs.worker_answers_ping(self.chapter.broker_url(redis_url or self.redis_url))
-        return proc
+class Lab(runner.ChapterRun):
+    """One chapter in a scratch copy, run like a learner runs it, against the private Redis:
+    the runner's ChapterRun, with each command's exit code and each step's checks asserted."""
 
     def run(self, command: str, *, exit: int | None = 0, timeout: float = 60,
             env: dict[str, str] | None = None, redis_url: str | None = None) -> procs.StepResult:
         """Run a learner command to completion and check its exit code (None: any)."""
-        result = procs.run_step(command, self.chapter.path, self.env(env, redis_url), timeout)
+        result = super().run(command, timeout=timeout, env=env, redis_url=redis_url)
         assert not result.timed_out, f"`{command}` still running after {timeout} s:\n{result.output}"
         if exit is not None:
             assert result.returncode == exit, (
@@ -85,55 +56,46 @@ class Lab:
         return result
 
     def run_step(self, step: walkthrough.Step, env: dict[str, str] | None = None) -> procs.StepResult:
-        """Run a walkthrough step and check it the way the tour does."""
-        result = self.run(step.run, exit=step.exit, timeout=step.timeout, env=env)
-        for pattern in step.expect:
-            assert re.search(pattern, result.output, re.MULTILINE), (
-                f"`{step.run}`: no line matches {pattern!r} in:\n{result.output}")
+        """Run a walkthrough step and judge it the way the tour does."""
+        result, problems = super().run_step(step, env=env)
+        assert not problems, f"`{step.run}`: {'; '.join(problems)}:\n{result.output}"
         return result
-
-    def stop(self, proc: procs.Proc) -> int | None:
-        self.procs.remove(proc)
-        return proc.stop()
-
-    def close(self) -> None:
-        for proc in reversed(self.procs):
-            proc.stop()
-        self.procs.clear()
-        self.remove_leftovers()
-
-    def remove_leftovers(self) -> None:
-        for name in LEFTOVERS if self.tidy else ():
-            (self.chapter.path / name).unlink(missing_ok=True)
 
 
 @pytest.fixture
 def lab(request, redis_url) -> Lab:
-    """The chapter named by the test module's CHAPTER, on an empty private Redis."""
-    client = redis_py.Redis.from_url(redis_url)
-    client.flushall()
-    client.close()
+    """The chapter named by the test module's CHAPTER, its Redis databases emptied first (only
+    its own: other chapters' tests may be running at the same time)."""
     chapter = walkthrough.load(ROOT / request.module.CHAPTER)
-    lab = Lab(chapter, redis_url)
-    yield lab
-    lab.close()
+    for role in chapter.databases:
+        client = redis_py.Redis.from_url(chapter.url(redis_url, role))
+        client.flushdb()
+        client.close()
+    with Lab(chapter, redis_url) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium `make test` provided (tour/provision.py); fails, never skips, without one."""
+    path = provision.chromium()
+    if path is None:
+        pytest.fail(provision.CHROMIUM_MISSING)
+    return path
 
 
 @pytest.fixture
-def browser():
-    """Debian's headless Chromium, driven by Playwright (no browser download)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with "
-                    "`apt-get install -y --no-install-recommends chromium` (.ci/run does)")
+def browser(chromium_path):
+    """Headless Chromium, driven by Playwright (Debian's, or the one Playwright installed)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=chromium_path,
+                                              args=provision.CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
             chromium.close()
-
 
 
 # --- the tour as a subprocess: find every process it started, even after it exited --------
@@ -155,18 +117,9 @@ def marked(env):
 
 
 # --- Flower, the live dashboard: configured through FLOWER_* variables -----------------------
-def flower_env(port: int, scratch: Path | None = None) -> dict[str, str]:
-    """Flower reads its options from FLOWER_* variables: the Procfile command stays the same.
-    scratch: a folder for the databases a chapter's app opens when it is imported."""
-    env = {"FLOWER_PORT": str(port), "FLOWER_UNAUTHENTICATED_API": "true"}
-    if scratch:
-        env.update(private_databases(scratch))
-    return env
-
-
-def private_databases(folder: Path) -> dict[str, str]:
-    """Chapters 05 and 06 keep SQLite files in their folder by default; tests put them here."""
-    return {"DJANGO_DB_PATH": str(folder / "django.sqlite3"), "SQLITE_PATH": str(folder / "shop.sqlite3")}
+def flower_env(port: int) -> dict[str, str]:
+    """Flower reads its options from FLOWER_* variables: the Procfile command stays the same."""
+    return {"FLOWER_PORT": str(port), "FLOWER_UNAUTHENTICATED_API": "true"}
 
 
 def http_get(url: str, timeout: float = 5) -> str:
@@ -192,22 +145,59 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
 
 
-# --- the suite leaves nothing behind in the chapter folders ----------------------------------
-def chapter_files() -> set[Path]:
-    return {path for chapter in walkthrough.chapters() for path in chapter.path.rglob("*")
-            if "__pycache__" not in path.parts}
+# --- make test CH=NN: one chapter's tests, with the structural checks for it -------------------
+NOT_A_CHAPTER = ("test_bench.py", "test_redis_provisioning.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = os.environ.get("CH", "").strip()
+    if not wanted:
+        return
+    try:
+        chapter = walkthrough.find(wanted)
+    except KeyError as exc:
+        raise pytest.UsageError(f"CH={wanted}: {exc.args[0]}") from None
+    names = [ch.name for ch in walkthrough.chapters()]
+    keep, drop = [], []
+    for item in items:
+        module = item.path.name
+        if re.match(r"test_\d\d_", module):
+            ok = module == f"test_{chapter.name}.py"
+        elif module in NOT_A_CHAPTER:
+            ok = False
+        else:  # structural checks: those about this chapter, and those about none in particular
+            about = item.callspec.id if hasattr(item, "callspec") else ""
+            ok = chapter.name in about or not any(name in about for name in names)
+        (keep if ok else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+# --- the suite leaves the chapter folders exactly as they were ------------------------------
+def chapter_snapshot() -> dict[str, str]:
+    """{path: content hash} of every file in the chapter folders, git-ignored ones (a
+    learner's .last_task_id, db.sqlite3 ...) and __pycache__ included."""
+    return {str(path.relative_to(ROOT)): hashlib.sha1(path.read_bytes()).hexdigest()
+            for chapter in walkthrough.chapters() for path in sorted(chapter.path.rglob("*"))
+            if path.is_file()}
+
+
+def snapshot_difference(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return ([f"added {p}" for p in sorted(after.keys() - before.keys())]
+            + [f"deleted {p}" for p in sorted(before.keys() - after.keys())]
+            + [f"changed {p}" for p in sorted(before.keys() & after.keys()) if before[p] != after[p]])
 
 
 def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):  # the main pytest process only
-        session.config._chapter_files_before = chapter_files()
+        session.config._chapter_snapshot = chapter_snapshot()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    before = getattr(session.config, "_chapter_files_before", None)
+    before = getattr(session.config, "_chapter_snapshot", None)
     if before is None:
         return
-    left = sorted(str(path.relative_to(ROOT)) for path in chapter_files() - before)
-    if left:
-        print(f"\n[tests] left behind in the chapter folders: {', '.join(left)}")
+    changes = snapshot_difference(before, chapter_snapshot())
+    if changes:
+        print(f"\n[tests] the run changed the chapter folders: {', '.join(changes)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, flower_env, http_get, marked, tour_env
-from tour import procs, walkthrough
+from tests.conftest import ROOT, Lab, flower_env, http_get, marked, tour_env
+from tour import walkthrough
 from tour.redis_server import RedisServer, free_port
 
 CHAPTER = "01_quickstart"
@@ -29,9 +29,9 @@ def test_walkthrough(lab, figures):
     assert "UNKNOWN" in unknown and "PENDING" not in unknown.split("UNKNOWN")[0]
     assert bad_input.count("refused before sending") == 2
     assert "TypeError: add() takes 2 positional arguments but 3 were given" in type_error
-    figures("bad input, 01_quickstart: a set argument refused at send (not JSON serializable); "
-            "add(1, 2, 3) refused at send, and by name it ends FAILURE with the TypeError; "
-            "an unknown id is UNKNOWN (exit 1)")
+    figures(f"bad input, 01_quickstart: {bad_input.count('refused before sending')} calls refused "
+            f"before sending, {type_error.count('FAILURE')} by-name call ended FAILURE; an unknown id "
+            f"exits {lab.chapter.steps[4].exit}")
 
 
 @pytest.mark.parametrize("pool, banner", [
@@ -98,7 +98,6 @@ def test_tour_runs_chapter_01_and_cleans_up(redis_url):
     steps = len(walkthrough.find("01").steps)
     assert f"✓ 01_quickstart │          {steps}/{steps}" in out  # the summary table
     assert not marked(env)
-    (ROOT / "01_quickstart" / ".last_task_id").unlink(missing_ok=True)
 
 
 def test_flower_lists_the_tasks_and_shows_one_in_a_browser(lab, browser):
@@ -128,19 +127,15 @@ def test_password_works_and_is_never_shown(tmp_path):
     """Chapter 01 against a Redis with requirepass: it works, the password never shows."""
     password = "Pa55-never-print-me"
     server = RedisServer.start(tmp_path, password=password)
-    chapter = walkthrough.find("01")
-    env = procs.chapter_env(server.url, {"PYTHONDONTWRITEBYTECODE": "1"})
-    worker = procs.Proc("worker", chapter.processes["worker"], chapter.path, env).start()
     try:
-        worker.wait_for(r"ready\.", timeout=60)
-        outputs = [procs.run_step(step.run, chapter.path, env, timeout=60) for step in chapter.steps]
-        assert "add.delay(2, 3) -> 5" in outputs[0].output
-        wrong = procs.chapter_env(server.url.replace(password, "wrong"))
-        refused = procs.run_step("python submit.py", chapter.path, wrong, timeout=30)
+        with Lab(walkthrough.find("01"), server.url) as lab:
+            worker = lab.start("worker")
+            outputs = [lab.run_step(step) for step in lab.chapter.steps]
+            assert "add.delay(2, 3) -> 5" in outputs[0].output
+            refused = lab.run("python submit.py", exit=1, timeout=30,
+                              redis_url=server.url.replace(password, "wrong"))
     finally:
-        worker.stop()
         server.stop()
-        (chapter.path / ".last_task_id").unlink(missing_ok=True)
     everything = "\n".join([worker.output(), refused.output, *(o.output for o in outputs)])
     assert refused.returncode == 1 and "redis://:***@127.0.0.1" in refused.output
     assert "redis://:**@127.0.0.1" in worker.output()  # the banner shows it masked

@@ -11,16 +11,13 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import redis as redis_py
 
-from tour import procs
+from tour import runner, walkthrough
 
 CHAPTER = "05_django_integration"
-ROOT = Path(__file__).resolve().parent.parent
-CHAPTER_DIR = ROOT / CHAPTER
 REFRESH = 3  # BANNER_REFRESH_SECONDS for the tests (the README's default is 5)
 SHOWN = ["Learn Celery by running it", "Redis: broker, results and cache",
          "Beat sends tasks on a schedule", "Django hands slow work to Celery"]
@@ -33,26 +30,15 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def chapter_files():
-    return {p.relative_to(CHAPTER_DIR) for p in CHAPTER_DIR.rglob("*")
-            if "__pycache__" not in p.parts}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def leaves_no_files():
-    before = chapter_files()
-    yield
-    assert chapter_files() - before == set(), "the tests left files in the chapter folder"
-
-
 @pytest.fixture(scope="module")
 def migrated_db(tmp_path_factory, redis_url):
     """A database with the tables and the sample banners, made once and copied per test."""
     path = tmp_path_factory.mktemp("ch05") / "template.sqlite3"
-    env = procs.chapter_env(redis_url, {"DJANGO_DB_PATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"})
-    for command in ("python manage.py migrate", "python manage.py load_banners"):
-        done = procs.run_step(command, CHAPTER_DIR, env, timeout=60)
-        assert done.returncode == 0, done.output
+    with runner.ChapterRun(walkthrough.find(CHAPTER), redis_url,
+                           env={"DJANGO_DB_PATH": str(path)}) as run:
+        for command in ("python manage.py migrate", "python manage.py load_banners"):
+            done = run.run(command, timeout=60)
+            assert done.returncode == 0, done.output
     return path
 
 
@@ -92,7 +78,7 @@ class Site:
 @pytest.fixture
 def site(monkeypatch, tmp_path):
     """Every command and process of the test sees the same free port, a temporary SQLite
-    file and a short beat interval (procs.chapter_env copies os.environ)."""
+    file and a short beat interval (the runner's environment copies os.environ)."""
     port = free_port()
     db = tmp_path / "db.sqlite3"
     monkeypatch.setenv("DJANGO_PORT", str(port))

@@ -2,24 +2,11 @@
 file, and the figures the demos print (DB queries, stale windows) checked against what
 each strategy and each fix promises."""
 
-import os
 import re
 
 import pytest
 
 CHAPTER = "06_cache_consistency"
-CHAPTER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), CHAPTER)
-
-
-@pytest.fixture(autouse=True)
-def private_database(tmp_path, monkeypatch):
-    """Every process a test starts uses a fresh SQLite file in a temporary folder, and the
-    chapter folder holds no file afterwards that it did not hold before."""
-    before = set(os.listdir(CHAPTER_DIR))
-    monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "shop.sqlite3"))
-    yield
-    left = set(os.listdir(CHAPTER_DIR)) - before  # runs after lab's clean-up
-    assert not left, f"the test left {sorted(left)} in the chapter folder"
 
 
 def verdicts(output):

@@ -19,9 +19,6 @@ def test_every_chapter_lists_flower():
 @pytest.mark.parametrize("chapter", WITH_FLOWER, ids=lambda ch: ch.name)
 def test_each_chapter_flower_line_starts(chapter, redis_url, tmp_path):
     port = free_port()
-    lab = Lab(chapter, redis_url, tidy=False)  # the chapter's own tests may run meanwhile
-    try:
-        lab.start("flower", env=flower_env(port, scratch=tmp_path))
+    with Lab(chapter, redis_url) as lab:  # its own scratch copy of the chapter
+        lab.start("flower", env=flower_env(port))
         assert http_get(f"http://127.0.0.1:{port}/healthcheck") == "OK"
-    finally:
-        lab.close()

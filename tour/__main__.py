@@ -1,9 +1,11 @@
 """The guided tour: `make tour` (every chapter) or `make tour CH=03` (one).
 
-For each chapter it starts the Procfile processes (as a learner would in extra terminals),
-waits until the worker answers a ping, runs each step printing the command and its output,
-shows the worker log lines that matter, and stops everything it started. It pauses for
-Enter between steps at a terminal; AUTO=1 (or no terminal) runs straight through.
+For each chapter it makes a scratch copy of the folder (tour/runner.py: the learner's own
+folder stays exactly as it was), starts the Procfile processes there (as a learner would in
+extra terminals), waits until each is ready, runs each step printing the command and its
+output, shows the worker log lines that matter, and stops everything it started, also on
+Ctrl-C. It pauses for Enter between steps at a terminal; AUTO=1 (or no terminal) runs
+straight through. It ends with a summary table, after Ctrl-C too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import procs, redis_server, walkthrough
+from . import procs, redis_server, runner, walkthrough
 
 # Long lines stay whole; in a pipe or a CI log, 120 columns instead of rich's 80.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -27,6 +29,7 @@ WORKER_LINES = re.compile(
     r"Task \S+ (received|succeeded|failed|retry|raised)|unregistered|Scheduler: Sending|"
     r"Discarding revoked|expired|ERROR|CRITICAL")
 LOG_PREFIX = re.compile(r"^\[\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d),\d+: ")  # a log line's date and ms
+TASK_ID = re.compile(r"\[([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\]")
 
 @dataclass
 class Outcome:
@@ -35,6 +38,10 @@ class Outcome:
     total: int
     seconds: float
     problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total and not self.problem
 
 
 def flower_wanted() -> bool:
@@ -55,71 +62,73 @@ def say(text: str, style: str = "") -> None:
     console.print(escape(text), style=style or None)
 
 
-def start_processes(chapter: walkthrough.Chapter, redis_url: str, running: list[procs.Proc]) -> None:
-    env = procs.chapter_env(redis_url)
-    wanted = {name: command for name, command in chapter.processes.items()
-              if name != "flower" or flower_wanted()}
-    for terminal, (name, command) in enumerate(wanted.items(), start=2):
-        say(f"[terminal {terminal}] {chapter.name}$ {command}", "bold cyan")
-        proc = procs.Proc(name, command, chapter.path, env)
-        running.append(proc)  # registered first: a Ctrl-C at any moment still stops it
-        proc.start()
-        started = time.monotonic()
-        if name in chapter.ready:
-            proc.wait_for(chapter.ready[name], timeout=60)
-            say(f"  {name} is up ({time.monotonic() - started:.1f} s)", "dim")
-            if name == "flower":
-                url = proc.wait_for(r"Visit me at (\S+)", 5).group(1)
-                say(f"  open {url} to watch tasks arrive, run, retry and fail", "bold")
-        elif name.startswith("worker"):
-            proc.wait_for(r"ready\.", timeout=60)
-            procs.worker_answers_ping(chapter.broker_url(redis_url), timeout=30)
-            say(f"  {name} is ready: it answered a ping {time.monotonic() - started:.1f} s "
-                "after starting", "dim")
+def fit(line: str, indent: int = 4) -> str:
+    """One screen line: long lines (a task's return value, say) are cut with an ellipsis."""
+    width = max(60, (console.width or 120) - indent)
+    return line if len(line) <= width else line[:width - 2] + " …"
 
 
-def run_chapter(chapter: walkthrough.Chapter, redis_url: str, running: list[procs.Proc]) -> Outcome:
-    started = time.monotonic()
+def echo(line: str) -> None:
+    """A line the step printed: shown whole (it is the lesson), blank lines as blank."""
+    say(f"    {line}" if line.strip() else "")
+
+
+def log_line(line: str) -> str:
+    """A process's log line, short: time of day only, task ids cut to 8 characters, run
+    times to 2 decimals ("succeeded in 2.01s")."""
+    line = TASK_ID.sub(r"[\1…]", LOG_PREFIX.sub(r"[\1 ", line))
+    return fit(re.sub(r"\b(\d+\.\d\d)\d+s\b", r"\1s", line))
+
+
+def start_processes(run: runner.ChapterRun) -> None:
+    wanted = [name for name in run.chapter.processes if name != "flower" or flower_wanted()]
+    for terminal, name in enumerate(wanted, start=2):
+        say(f"[terminal {terminal}] {run.chapter.name}$ {run.chapter.processes[name]}", "bold cyan")
+        proc = run.start(name, ready=False)
+        seconds = run.wait_ready(proc, run.redis_url)
+        if runner.is_worker(proc.command):
+            say(f"  {name} is ready: it answered a ping {seconds:.1f} s after starting", "dim")
+        else:
+            say(f"  {name} is up ({seconds:.1f} s)", "dim")
+        if name == "flower":
+            url = proc.wait_for(r"Visit me at (\S+)", 5).group(1)
+            say(f"  open {url} to watch tasks arrive, run, retry and fail", "bold")
+
+
+def run_chapter(run: runner.ChapterRun, outcome: Outcome) -> None:
+    """Run one chapter, keeping outcome up to date (it is reported even after Ctrl-C)."""
+    chapter, started = run.chapter, time.monotonic()
     console.rule(f"[bold]{chapter.name}[/bold]: {escape(chapter.title)}")
-    say(f"Read along in {chapter.name}/README.md. Commands run in the folder {chapter.name}/.", "dim")
+    say(f"Read along in {chapter.name}/README.md. The commands run in a scratch copy of "
+        f"{chapter.name}/, so your folder stays as you left it.", "dim")
     try:
-        start_processes(chapter, redis_url, running)
+        start_processes(run)
     except TimeoutError as exc:
         say(f"  could not start the chapter's processes: {exc}", "red")
-        return Outcome(chapter.name, 0, len(chapter.steps), time.monotonic() - started, "start failed")
-
-    env = procs.chapter_env(redis_url)
-    passed = 0
+        outcome.problem = "start failed"
+        return
     for number, step in enumerate(chapter.steps, start=1):
         console.print()
         pause(f"run step {number}")
         if step.say:
             say(f"({number}/{len(chapter.steps)}) {step.say}", "bold")
         say(f"[terminal 1] {chapter.name}$ {step.run}", "bold green")
-        marks = {proc.name: proc.mark() for proc in running}
-        result = procs.run_step(step.run, chapter.path, env, timeout=step.timeout,
-                                echo=lambda line: say(f"    {line}"))
-        problems = []
-        if result.timed_out:
-            problems.append(f"stopped after {step.timeout:.0f} s")
-        elif result.returncode != step.exit:
-            problems.append(f"exit code {result.returncode}, expected {step.exit}")
-        problems += [f"no line matches {pattern!r}" for pattern in step.expect
-                     if not re.search(pattern, result.output, re.MULTILINE)]
+        marks = {proc.name: proc.mark() for proc in run.procs}
+        result, problems = run.run_step(step, echo=echo)
         time.sleep(0.2)  # let the last log lines of the worker arrive
-        show_process_lines(running, marks, step)
+        show_process_lines(run.procs, marks, step)
         if problems:
             say(f"  ✗ step {number} failed: {'; '.join(problems)}", "bold red")
-            for proc in running:  # the whole story, not only the lines the tour usually picks
+            for proc in run.procs:  # the whole story, not only the lines the tour usually picks
                 state = "running" if proc.running() else f"exited with {proc.popen.returncode}"
                 say(f"  last lines of the {proc.name} ({state}):", "yellow")
                 for line in proc.output().splitlines()[-15:]:
-                    say(f"    {line[:200]}", "yellow")
+                    say(f"    {log_line(line)}", "yellow")
         else:
-            passed += 1
+            outcome.passed += 1
             exit_note = f", exit code {result.returncode} as expected" if step.exit else ""
             say(f"  ✓ step {number} ok ({result.seconds:.1f} s{exit_note})", "green")
-    return Outcome(chapter.name, passed, len(chapter.steps), time.monotonic() - started)
+        outcome.seconds = time.monotonic() - started
 
 
 def show_process_lines(running: list[procs.Proc], marks: dict[str, int], step: walkthrough.Step) -> None:
@@ -130,27 +139,25 @@ def show_process_lines(running: list[procs.Proc], marks: dict[str, int], step: w
         if lines:
             say(f"  what the {proc.name} logged meanwhile:", "dim")
             for line in lines[:12]:
-                line = LOG_PREFIX.sub(r"[\1 ", line)  # keep the time of day, drop date and ms
-                say(f"    {line[:200]}{' ...' if len(line) > 200 else ''}", "dim cyan")
+                say(f"    {log_line(line)}", "dim cyan")
             if len(lines) > 12:
                 say(f"    ... {len(lines) - 12} more lines", "dim cyan")
 
 
-def stop_all(running: list[procs.Proc]) -> None:
-    while running:
-        proc = running.pop()
-        code = proc.stop()
-        say(f"  stopped {proc.name} (exit code {code})", "dim")
+def close(run: runner.ChapterRun) -> None:
+    """Stop the chapter's processes and remove its scratch copy."""
+    for name, code in run.close():
+        note = procs.exit_note(code)
+        say(f"  stopped {name}{f' ({note})' if note else ''}", "dim" if not note else "yellow")
 
 
-def summary(outcomes: list[Outcome]) -> None:
-    table = Table(title="Tour summary")
+def summary(outcomes: list[Outcome], interrupted: bool) -> None:
+    table = Table(title="Tour summary" + (" (interrupted)" if interrupted else ""))
     table.add_column("chapter")
     table.add_column("steps passed", justify="right")
     table.add_column("time", justify="right")
     for o in outcomes:
-        ok = o.passed == o.total and not o.problem
-        mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+        mark = "[green]✓[/green]" if o.ok else "[red]✗[/red]"
         note = f" ({o.problem})" if o.problem else ""
         table.add_row(f"{mark} {o.chapter}", f"{o.passed}/{o.total}{note}", f"{o.seconds:.1f} s")
     console.print(table)
@@ -178,26 +185,32 @@ def main(argv: list[str]) -> int:
         say("Pausing before each step; run with AUTO=1 to go straight through.", "dim")
 
     outcomes: list[Outcome] = []
-    running: list[procs.Proc] = []
+    current: runner.ChapterRun | None = None
     interrupted = False
     try:
         for chapter in chapters:
-            outcomes.append(run_chapter(chapter, found.url, running))
-            stop_all(running)
+            outcomes.append(Outcome(chapter.name, 0, len(chapter.steps), 0.0))
+            current = runner.ChapterRun(chapter, found.url)
+            run_chapter(current, outcomes[-1])
+            close(current)
+            current = None
     except KeyboardInterrupt:
         interrupted = True
         say("\n[tour] interrupted: stopping everything the tour started", "yellow")
+        if outcomes and not outcomes[-1].problem:
+            outcomes[-1].problem = "interrupted"
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut this short
             signal.signal(sig, signal.SIG_IGN)
-        stop_all(running)
+        if current is not None:
+            close(current)
         if found.started:
             found.stop()
             say("[redis] stopped the Redis this tour started", "dim")
-    summary(outcomes)
+    summary(outcomes, interrupted)
     if interrupted:
         return 130
-    return 0 if all(o.passed == o.total and not o.problem for o in outcomes) else 1
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 if __name__ == "__main__":

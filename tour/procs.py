@@ -115,14 +115,6 @@ class Proc:
     def _reader_alive(self) -> bool:
         return self._reader is not None and self._reader.is_alive()
 
-    def signal(self, sig: int, whole_group: bool = False) -> None:
-        """Send a signal to the main process (or to its whole process group)."""
-        if self.running():
-            if whole_group:
-                os.killpg(self.pid, sig)
-            else:
-                os.kill(self.pid, sig)
-
     def stop(self, timeout: float = 15.0) -> int | None:
         """Warm shutdown (SIGTERM), then SIGKILL for anything left of the process tree."""
         if self.popen is None:
@@ -159,7 +151,6 @@ class Proc:
 
 @dataclass
 class StepResult:
-    command: str
     returncode: int
     output: str
     seconds: float
@@ -201,8 +192,18 @@ def run_step(command: str, cwd: Path, env: dict[str, str], timeout: float = 60.0
         raise
     finally:
         timer.cancel()
-    return StepResult(command, popen.returncode, "\n".join(lines),
+    return StepResult(popen.returncode, "\n".join(lines),
                       time.monotonic() - started, timed_out.is_set())
+
+
+def exit_note(code: int | None) -> str:
+    """How a stopped process ended, for a learner: "" for a normal stop (exit 0, or ended by
+    the SIGTERM we sent, as Django's runserver is), else what went wrong."""
+    if code in (None, 0, -signal.SIGTERM, 128 + signal.SIGTERM):
+        return ""
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 def worker_answers_ping(broker_url: str, timeout: float = 30.0) -> float:

