@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, Lab, flower_env, http_get, marked, tour_env
+from tests.conftest import (ROOT, Lab, chapter_snapshot, flower_env, http_get, marked,
+                            snapshot_difference, tour_env)
 from tour import walkthrough
 from tour.redis_server import RedisServer, free_port
 
@@ -83,12 +84,35 @@ def test_redis_down_is_one_clear_line(lab):
 
 # --- the same chapter through the tour, in Flower, and with a password ------------------
 
-def test_tour_runs_chapter_01_and_cleans_up(redis_url):
-    env = tour_env(redis_url)
-    done = subprocess.run([sys.executable, "-m", "tour", "01"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=180, env=env)
+def git_status(folder):
+    done = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "."],
+                          cwd=folder, capture_output=True, text=True, timeout=30)
+    return done.stdout
+
+
+def test_tour_runs_chapter_01_and_leaves_the_folder_as_the_learner_left_it(redis_url):
+    """The tour runs every step, stops every process, and the chapter folder (a learner's
+    own .last_task_id included) is the same afterwards: git status and every file's bytes."""
+    folder = ROOT / CHAPTER
+    learner_file = folder / ".last_task_id"
+    assert not learner_file.exists(), "a .last_task_id is already in 01_quickstart"
+    learner_file.write_text("the-learners-own-id\n")
+    try:
+        before = (git_status(folder), snapshot_difference({}, chapter_snapshot()))
+        env = tour_env(redis_url)
+        done = subprocess.run([sys.executable, "-m", "tour", "01"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=180, env=env)
+        with Lab(walkthrough.find("01"), redis_url) as lab:  # the suite's way, too
+            lab.start("worker")
+            lab.run("python submit.py")
+        after = (git_status(folder), snapshot_difference({}, chapter_snapshot()))
+        assert learner_file.read_text() == "the-learners-own-id\n"
+    finally:
+        learner_file.unlink()
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
+    assert before == after, (before, after)
+    assert "!! 01_quickstart/.last_task_id" in before[0]  # git sees the learner's file
     assert "[redis] using REDIS_URL=" in out
     assert "$ celery -A celery_task worker -l info" in out
     assert "flower" not in out  # the dashboard starts only with FLOWER=1
@@ -97,6 +121,7 @@ def test_tour_runs_chapter_01_and_cleans_up(redis_url):
     assert "succeeded in" in out  # worker log lines are shown under the step
     steps = len(walkthrough.find("01").steps)
     assert f"✓ 01_quickstart │          {steps}/{steps}" in out  # the summary table
+    assert "stopped worker\n" in out
     assert not marked(env)
 
 
