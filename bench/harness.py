@@ -294,21 +294,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine(redis_url: str) -> dict[str, str]:
-    import celery
-    import kombu
-
+def machine_basics() -> dict[str, str]:
+    """The date, the machine and its load: what every recorded figure carries."""
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": str(os.cpu_count()),
         "cpu": cpu_model(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "load": load_now(),
+    }
+
+
+def machine(redis_url: str) -> dict[str, str]:
+    import celery
+    import kombu
+
+    return machine_basics() | {
         "celery": celery.__version__,
         "kombu": kombu.__version__,
         "redis_py": redis_py.__version__,
         "redis": redis_version(redis_url),
-        "load": load_now(),
+        "load": load_now(),  # again: after the imports above
     }
 
 
