@@ -30,8 +30,8 @@ $(VENV)/.python:
 	@$(PYTHON) -m venv $(VENV)
 	@touch $@
 
-# --no-compile: Python compiles each module the first time it is imported instead; this
-# halves the first install (28 s -> 12 s measured, bench/RESULTS.md "First run").
+# --no-compile: Python compiles each module the first time it is imported instead; what
+# that saves on a first install is measured by bench/first_run.py (bench/RESULTS.md "First run").
 $(VENV)/.runtime: requirements.txt $(VENV)/.python
 	@echo "[venv] installing requirements.txt"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt

@@ -1,13 +1,16 @@
-"""`make bench`: every benchmark, one after another, on one private Redis.
+"""`make bench`: every benchmark and the chapters' drills, one after another, on one private Redis.
 
     python -m bench                  the full sizes (a few minutes on two cores)
-    python -m bench --quick          reduced sizes (about half a minute)
-    python -m bench --only latency   one benchmark (pools, latency or cache)
+    python -m bench --quick          reduced sizes
+    python -m bench --only latency   one benchmark (pools, latency, cache or drills)
+    python -m bench --quick --out /tmp/b --results-md /tmp/b/RESULTS.md
+                                     a try-out that leaves the recorded figures alone
 
-Each benchmark prints a narrated table, writes a PNG chart, a Markdown table and the raw
-figures (JSON) into bench/results/, and rewrites its section of bench/RESULTS.md.
-Sizes of one benchmark: `python -m bench.pools --help`, `python -m bench.latency --help`,
-`python -m bench.cache --help`.
+Each benchmark prints a narrated table and writes its raw figures (JSON), a PNG chart and
+a Markdown table into --out (default bench/results/), and rewrites its section of
+--results-md. When --out is bench/results, every figure the READMEs quote is then rendered
+again from those files (bench/figures.py). Sizes of one benchmark: `python -m bench.pools
+--help`, `python -m bench.latency --help`, `python -m bench.cache --help`.
 """
 
 from __future__ import annotations
@@ -15,26 +18,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-from bench import cache, harness, latency, pools
+from bench import cache, drills, figures, harness, latency, pools
 from bench.harness import console, say
+
+BENCHMARKS = ["pools", "latency", "cache", "drills"]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="reduced sizes")
-    p.add_argument("--only", choices=["pools", "latency", "cache"], action="append",
+    p.add_argument("--only", choices=BENCHMARKS, action="append",
                    help="run only this benchmark (repeatable)")
-    p.add_argument("--out", type=Path, default=harness.RESULTS_DIR,
-                   help="folder for the charts, tables and JSON (default bench/results)")
-    p.add_argument("--results-md", type=Path, default=harness.RESULTS_MD,
-                   help="the results file to update (default bench/RESULTS.md)")
-    p.add_argument("--no-record", action="store_true", help="do not touch the results file")
-    p.add_argument("--note", default="", help="a remark recorded with the figures "
-                   "(e.g. \"other jobs were running\")")
+    harness.add_output_arguments(p, "NAME")
     args = p.parse_args(argv)
-    wanted = args.only or ["pools", "latency", "cache"]
+    wanted = args.only or BENCHMARKS
     results_md = None if args.no_record else args.results_md
     started = time.monotonic()
     ran = []
@@ -60,10 +58,20 @@ def main(argv: list[str] | None = None) -> int:
             sizes = dict(cache.QUICK if args.quick else cache.FULL)
             result = cache.run(redis_url, sizes, args.out, results_md, args.quick, args.note)
             ok &= result["ok"]
+        if "drills" in wanted:
+            console.rule("[bold]bench/drills.py[/bold]: the chapters' drills, their counts recorded")
+            ok &= drills.run(redis_url, list(drills.DRILLS), args.out, args.note)["ok"]
         return ok
 
     code = harness.run_session("bench", body)
     if ran and code in (0, 1):
+        if args.out.resolve() == harness.RESULTS_DIR.resolve():
+            for path in figures.rewrite_all(args.out):
+                say(f"[bench] rendered the figures in {path.relative_to(harness.ROOT)} again "
+                    "from bench/results", "dim")
+        else:
+            say(f"[bench] the READMEs' figures come from bench/results only; this run's are in "
+                f"{args.out}", "dim")
         where = f"; figures recorded in {results_md}" if results_md else ""
         say(f"[bench] done in {time.monotonic() - started:.0f} s{where}"
             + ("" if code == 0 else " (with problems: see above)"), "bold")

@@ -13,9 +13,9 @@ module that imports the chapter's settings and replaces CACHES):
   - without the cache: Django's DummyCache. The view's cache-aside code still runs, but
     every get() misses and set() stores nothing, so each request reads the database, and
     no request talks to Redis;
-  - with the cache: the chapter's django-redis cache, in the benchmark's scratch Redis
-    database 13 instead of 11 (the same server and code; a Redis that REDIS_URL names keeps
-    its chapter data). The cache starts empty: the first requests miss, the rest hit.
+  - with the cache: the chapter's django-redis cache, in bench's own cache database
+    (bench.tasks.DATABASES["cache"]) instead of the chapter's, on bench's private Redis:
+    the same code. The cache starts empty: the first requests miss, the rest hit.
 Each configuration gets a fresh server, a short warm-up, then N GET /api/banners/ from C
 client threads over keep-alive connections to 127.0.0.1 (see QUICKACK below). Each
 answer's X-DB-Queries and X-Cache headers (home/middleware.py, home/views.py) say what the
@@ -28,6 +28,7 @@ import argparse
 import http.client
 import itertools
 import json
+import re
 import socket
 import sys
 import tempfile
@@ -40,14 +41,16 @@ from rich.table import Table
 
 from bench import harness
 from bench.harness import console, median, percentile, say
+from bench.tasks import DATABASES
 from tour import procs, walkthrough
+from tour.redis_server import free_port
 
 CHAPTER_DIR = harness.ROOT / "05_django_integration"
 API = "/api/banners/"
 FULL = {"requests": 2000, "clients": 20}
 QUICK = {"requests": 500, "clients": 20}
 WARMUP = 30  # sequential requests on a fresh server before measuring (imports, connections)
-CACHE_DB = harness.SCRATCH_DB  # emptied by the harness at the end of every run
+CACHE_DB = DATABASES["cache"]  # emptied by the harness at the end of every run
 
 # (key, label, settings module text): the two configurations, in the order they run.
 SETTINGS_HEAD = ('"""Written by bench/cache.py for one run: chapter 05\'s settings, one '
@@ -58,16 +61,9 @@ CONFIGS = [
      "view's\n# cache-aside code still runs, so every request reads the database.\n"
      'CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}\n'),
     ("redis", "with the cache",
-     SETTINGS_HEAD + f"# The chapter's django-redis cache, in the benchmark's database {CACHE_DB} "
-     "instead of 11.\n"
+     SETTINGS_HEAD + f"# The chapter's django-redis cache, in the benchmark's database {CACHE_DB}.\n"
      f'CACHES = {{"default": {{**CACHES["default"], "LOCATION": f"{{REDIS_URL}}/{CACHE_DB}"}}}}\n'),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def versions() -> dict[str, str]:
@@ -261,7 +257,7 @@ def measure(site: Site, key: str, label: str, sizes: dict) -> dict:
             say(f"    the warm-up failed: {exc}\n{proc.output()[-2000:]}", "red")
             return failed_row(key, label, sizes, f"the warm-up failed: {str(exc)[:200]}")
         if key == "redis":  # measure from an empty cache: the first requests fill it
-            client = redis_py.Redis.from_url(f"{site.redis_url}/{CACHE_DB}", socket_timeout=5)
+            client = redis_py.Redis.from_url(harness.db_url(site.redis_url, "cache"), socket_timeout=5)
             try:
                 client.flushdb()
             finally:
@@ -415,10 +411,19 @@ def chart(rows: list[dict], path: Path) -> None:
     harness.save_chart(draw, path)
 
 
-def record(results_md: Path, rows: list[dict], sizes: dict, machine: dict, png: Path,
-           quick: bool) -> None:
-    kind = " (a `--quick` run: reduced sizes)" if quick else ""
-    section = "\n".join([
+def cache_db_of(data: dict) -> int:
+    """The database the measured cache used (recorded; older files have it in the settings)."""
+    if "cache_db" in data:
+        return data["cache_db"]
+    return int(re.search(r'}/(\d+)"', data["settings"]["redis"]).group(1))
+
+
+def section(data: dict, png_link: str) -> str:
+    """bench/RESULTS.md's section for this benchmark, from cache.json alone."""
+    rows, sizes, machine = data["rows"], data["sizes"], data["machine"]
+    kind = " (a `--quick` run: reduced sizes)" if data["quick"] else ""
+    why = CONNECTIONS_WHY if data["connections"] == CONNECTIONS else data["connections"]
+    return "\n".join([
         "## The banner API with and without its cache",
         "",
         f"Last run{kind}: {harness.machine_line(machine)} · Django {machine['django']}, DRF "
@@ -428,25 +433,32 @@ def record(results_md: Path, rows: list[dict], sizes: dict, machine: dict, png: 
         f"(`python manage.py runserver --noreload`: Django's development server, one process, "
         f"a thread per connection; SQLite with the sample banners), fresh for each "
         f"configuration, then sends {sizes['requests']:,} `GET {API}` from {sizes['clients']} "
-        f"client threads at once to 127.0.0.1 ({CONNECTIONS_WHY}), after {WARMUP} warm-up "
+        f"client threads at once to 127.0.0.1 ({why}), after {data['warmup']} warm-up "
         "requests. "
         "*Without the cache*: `--settings` pointing at the chapter's settings with Django's "
         "`DummyCache` (every get misses, nothing is stored, Redis is not used); *with the "
-        f"cache*: the chapter's django-redis cache (in database {CACHE_DB}), empty at the "
-        "start. Queries and hits are the `X-DB-Queries` and `X-Cache` headers of each answer.",
+        f"cache*: the chapter's django-redis cache (in database {cache_db_of(data)}), empty at "
+        "the start. Queries and hits are the `X-DB-Queries` and `X-Cache` headers of each answer.",
         "",
         markdown(rows),
-        f"![Requests per second, latency and queries per request]"
-        f"({harness.relative_link(png, results_md)})",
+        f"![Requests per second, latency and queries per request]({png_link})",
         "",
         *[f"- {sentence}" for sentence in lessons(rows)],
     ])
+
+
+def history(data: dict) -> str:
+    rows, machine = data["rows"], data["machine"]
     summary = "; ".join(
         f"{r['configuration']}: {fmt(r['per_second'], ',.0f')}/s, p95 {ms(r['p95_ms'])}, "
         f"{fmt(r['queries_per_request'], '.3f')} queries/request" for r in rows)
-    line = (f"| {machine['date']} | cache{' --quick' if quick else ''} | {machine['cores']} | "
-            f"{machine['load']}→{machine['load_end']} | {summary} |")
-    harness.record(results_md, "cache", section, line)
+    return (f"| {machine['date']} | cache{' --quick' if data['quick'] else ''} | "
+            f"{machine['cores']} | {machine['load']}→{machine['load_end']} | {summary} |")
+
+
+def record(results_md: Path, data: dict, png: Path) -> None:
+    harness.record(results_md, "cache", section(data, harness.relative_link(png, results_md)),
+                   history(data))
 
 
 def run(redis_url: str, sizes: dict, out: Path, results_md: Path | None, quick: bool = False,
@@ -487,13 +499,13 @@ def run(redis_url: str, sizes: dict, out: Path, results_md: Path | None, quick: 
     table_md.write_text(markdown(rows))
     ok = all(r["ok"] == r["requests"] and not r["errors"] for r in rows)
     result = {"machine": machine, "sizes": sizes, "quick": quick, "warmup": WARMUP,
-              "connections": CONNECTIONS,
+              "connections": CONNECTIONS, "cache_db": CACHE_DB,
               "server": "python manage.py runserver --noreload (Django development server)",
               "settings": {key: text for key, _, text in CONFIGS}, "ok": ok, "rows": rows}
     data.write_text(json.dumps(result, indent=2) + "\n")
     say(f"[cache] wrote {png}, {table_md.name} and {data.name}", "dim")
     if results_md:
-        record(results_md, rows, sizes, machine, png, quick)
+        record(results_md, result, png)
         say(f"[cache] recorded the figures in {results_md}", "dim")
     return result
 

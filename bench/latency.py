@@ -32,6 +32,7 @@ from rich.table import Table
 
 from bench import harness
 from bench.harness import console, median, percentile, say
+from bench.tasks import DATABASES
 
 FULL = {"calls": 300, "tasks": 1000, "redis_ops": 20000, "py_ops": 5000}
 QUICK = {"calls": 100, "tasks": 200, "redis_ops": 2000, "py_ops": 1000}
@@ -56,7 +57,7 @@ def redis_benchmark(redis_url: str, ops: int) -> tuple[list[dict], str]:
     if parts.scheme != "redis":
         return [], f"redis-benchmark skipped: it is not set up here for {parts.scheme}:// (TLS)"
     base = [binary, "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379),
-            "--dbnum", str(harness.SCRATCH_DB), "--csv"]
+            "--dbnum", str(DATABASES["scratch"]), "--csv"]
     if parts.username:
         base += ["--user", parts.username]
     if parts.password:
@@ -84,7 +85,7 @@ def redis_benchmark(redis_url: str, ops: int) -> tuple[list[dict], str]:
 
 def redis_py_loop(redis_url: str, ops: int) -> list[dict]:
     """PING and SET from Python, one after another: the client Celery itself talks through."""
-    client = redis_py.Redis.from_url(f"{redis_url}/{harness.SCRATCH_DB}", socket_timeout=5)
+    client = redis_py.Redis.from_url(harness.db_url(redis_url, "scratch"), socket_timeout=5)
     rows = []
     try:
         client.ping()
@@ -312,18 +313,23 @@ def run(redis_url: str, sizes: dict, pool: str, out: Path, results_md: Path | No
         data.write_text(json.dumps(result, indent=2) + "\n")
         say(f"[latency] wrote {png}, {table_md.name} and {data.name}", "dim")
         if results_md:
-            record(results_md, rows, missing, sizes, pool, machine, png, quick)
+            record(results_md, result, png)
             say(f"[latency] recorded the figures in {results_md}", "dim")
         return result
 
 
-def record(results_md: Path, rows: list[dict], missing: str, sizes: dict, pool: str,
-           machine: dict, png: Path, quick: bool) -> None:
-    kind = " (a `--quick` run: reduced sizes)" if quick else ""
-    section = "\n".join([
+def missing_of(data: dict) -> str:
+    return "" if data["redis_benchmark"] == "ok" else data["redis_benchmark"]
+
+
+def section(data: dict, png_link: str) -> str:
+    """bench/RESULTS.md's section for this benchmark, from latency.json alone."""
+    rows, sizes, pool, missing = data["rows"], data["sizes"], data["pool"], missing_of(data)
+    kind = " (a `--quick` run: reduced sizes)" if data["quick"] else ""
+    return "\n".join([
         "## A no-op task, and how much of it is Redis",
         "",
-        f"Last run{kind}: {harness.machine_line(machine)}.",
+        f"Last run{kind}: {harness.machine_line(data['machine'])}.",
         "",
         f"{sizes['calls']} round trips one after another (after {WARMUP} to warm up), "
         f"throughput runs of {sizes['tasks']:,} no-ops, on one worker "
@@ -332,22 +338,31 @@ def record(results_md: Path, rows: list[dict], missing: str, sizes: dict, pool: 
         "against the same server.",
         "",
         markdown(rows),
-        f"![Latency and throughput]({harness.relative_link(png, results_md)})",
+        f"![Latency and throughput]({png_link})",
         "",
         *[f"- {sentence}" for sentence in lessons(rows, missing)],
     ])
+
+
+def history(data: dict) -> str:
+    rows, machine = data["rows"], data["machine"]
     get = {r["what"]: r for r in rows}
     rt = next(r for r in rows if r["what"].startswith("no-op round trip"))
     py_set = get.get("SET, one at a time")
     stored = next(r for r in rows if "results stored" in r["what"])
     ignored = next(r for r in rows if "ignore_result" in r["what"])
     publish = next(r for r in rows if r["what"].startswith("publishing"))
-    line = (f"| {machine['date']} | latency{' --quick' if quick else ''} | {machine['cores']} | "
-            f"{machine['load']}→{machine['load_end']} | round trip {ms(rt['median_ms'])} (p95 {ms(rt['p95_ms'])}); "
+    return (f"| {machine['date']} | latency{' --quick' if data['quick'] else ''} | "
+            f"{machine['cores']} | {machine['load']}→{machine['load_end']} | round trip "
+            f"{ms(rt['median_ms'])} (p95 {ms(rt['p95_ms'])}); "
             f"publish {publish['per_second']:,.0f}/s; no-ops {stored['per_second']:,.0f}/s stored, "
             f"{ignored['per_second']:,.0f}/s ignored; redis-py SET "
             f"{ms(py_set['median_ms']) if py_set else '—'} |")
-    harness.record(results_md, "latency", section, line)
+
+
+def record(results_md: Path, data: dict, png: Path) -> None:
+    harness.record(results_md, "latency", section(data, harness.relative_link(png, results_md)),
+                   history(data))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -274,18 +274,25 @@ def run(redis_url: str, sizes: dict, pools: list[tuple[str, int]], out: Path,
         say(f"[pools] wrote {png}, {table_md.name} and {data.name}", "dim")
 
         if results_md:
-            record(results_md, rows, baseline, sizes, loops, machine, png, quick)
+            record(results_md, result, png)
             say(f"[pools] recorded the figures in {results_md}", "dim")
         return result
 
 
-def record(results_md: Path, rows: list[Row], baseline: str, sizes: dict, loops: int,
-           machine: dict, png: Path, quick: bool) -> None:
-    kind = " (a `--quick` run: reduced sizes)" if quick else ""
-    section = "\n".join([
+def rows_of(data: dict) -> list[Row]:
+    """The rows of a pools.json, as measured."""
+    fields = Row.__dataclass_fields__
+    return [Row(**{k: v for k, v in r.items() if k in fields}) for r in data["rows"]]
+
+
+def section(data: dict, png_link: str) -> str:
+    """bench/RESULTS.md's section for this benchmark, from pools.json alone."""
+    rows, baseline, sizes, loops = rows_of(data), data["baseline"], data["sizes"], data["cpu_loops"]
+    kind = " (a `--quick` run: reduced sizes)" if data["quick"] else ""
+    return "\n".join([
         "## Worker pools: tasks that wait vs tasks that compute",
         "",
-        f"Last run{kind}: {harness.machine_line(machine)}.",
+        f"Last run{kind}: {harness.machine_line(data['machine'])}.",
         "",
         f"I/O job: {sizes['tasks']} tasks that each `time.sleep({sizes['sleep']})`. CPU job: "
         f"{sizes['cpu_tasks']} tasks of {loops:,} loops of pure-Python arithmetic "
@@ -294,10 +301,14 @@ def record(results_md: Path, rows: list[Row], baseline: str, sizes: dict, loops:
         "(`celery -A bench.tasks worker -P POOL -c N`).",
         "",
         markdown(rows, baseline),
-        f"![Wall time per pool]({harness.relative_link(png, results_md)})",
+        f"![Wall time per pool]({png_link})",
         "",
         *[f"- {sentence}" for sentence in lessons(rows, baseline)],
     ])
+
+
+def history(data: dict) -> str:
+    rows, baseline, machine = rows_of(data), data["baseline"], data["machine"]
     ups = speedups(rows)
     summary = "; ".join(
         f"{job}: " + ", ".join(f"{r.label} {fmt(r.seconds, '.2f', 'failed')} s"
@@ -305,9 +316,13 @@ def record(results_md: Path, rows: list[Row], baseline: str, sizes: dict, loops:
                                   and r.label != baseline else "")
                                for r in rows if r.job == job)
         for job in JOBS)
-    line = (f"| {machine['date']} | pools{' --quick' if quick else ''} | {machine['cores']} | "
-            f"{machine['load']}→{machine['load_end']} | {summary} |")
-    harness.record(results_md, "pools", section, line)
+    return (f"| {machine['date']} | pools{' --quick' if data['quick'] else ''} | "
+            f"{machine['cores']} | {machine['load']}→{machine['load_end']} | {summary} |")
+
+
+def record(results_md: Path, data: dict, png: Path) -> None:
+    harness.record(results_md, "pools", section(data, harness.relative_link(png, results_md)),
+                   history(data))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,11 +1,13 @@
 """The benchmark's Celery app: a task that waits, a task that computes, and no-ops.
 
-The benchmarks start real workers on it, exactly like a learner would:
+The benchmarks start real workers on it, as a learner would start a chapter's worker:
     celery -A bench.tasks worker -P threads -c 50      (run from the repository root)
 
-It uses its own Redis databases (15 for the queue, 14 for results; bench/latency.py writes
-to 13), so it never meets a chapter's tasks. The benchmarks empty databases 13-15 before
-and after each run, and never touch any other.
+DATABASES below is the one place bench's Redis database numbers are declared: every Redis
+URL bench builds (the queue, the results, the scratch database of the Redis-only loops,
+the Django cache of bench/cache.py) comes from it. The numbers are disjoint from the
+chapters' (1-14), and bench runs only on a private redis-server it starts for the run,
+with enough databases for them (bench/harness.py), never on a learner's Redis.
 """
 
 import os
@@ -13,9 +15,18 @@ import time
 
 from celery import Celery
 
+DATABASES = {"broker": 15, "backend": 16, "scratch": 17, "cache": 18}
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-BROKER_URL = f"{REDIS_URL}/15"   # the queue
-BACKEND_URL = f"{REDIS_URL}/14"  # the results
+
+
+def url(role: str, redis_url: str = REDIS_URL) -> str:
+    """redis_url with bench's database for role (broker, backend, scratch, cache)."""
+    return f"{redis_url.rstrip('/')}/{DATABASES[role]}"
+
+
+BROKER_URL = url("broker")    # the queue
+BACKEND_URL = url("backend")  # the results
 
 app = Celery("bench", broker=BROKER_URL, backend=BACKEND_URL)
 app.conf.update(

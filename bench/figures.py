@@ -1,0 +1,376 @@
+"""Every figure a README quotes, rendered from a recorded measurement: READMEs cannot drift.
+
+    python -m bench.figures            rewrite every marked block from bench/results/*.json
+    python -m bench.figures --check    only say which blocks differ (exit 1 if any)
+
+A README quotes a measured figure only inside a marked block:
+
+    <!-- figures:NAME -->...<!-- /figures:NAME -->
+
+on its own lines (a paragraph, a table) or inside a sentence. What is between the two
+markers is rendered by RENDERERS[NAME] from the JSON files in bench/results/ (the
+benchmarks' and bench/drills.py's records), in the README's language (README.zh-CN.md:
+Chinese text from the same numbers). `make bench` rewrites the blocks after each run;
+tests/test_figures.py renders every block again and fails when a README differs, or when
+a README lost or gained a block (BLOCKS below lists where each one belongs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+from bench import harness
+
+ROOT = harness.ROOT
+BLOCK = re.compile(r"<!-- figures:(?P<name>[a-z0-9-]+) -->(?P<body>.*?)<!-- /figures:(?P=name) -->",
+                   re.DOTALL)
+OPENING = re.compile(r"<!-- /?figures:([a-z0-9-]+) -->")
+
+Results = dict[str, dict]  # "pools" -> the content of bench/results/pools.json
+Renderer = Callable[[Results, str], str]  # (results, "en" or "zh") -> the block's text
+
+
+def load_results(folder: Path = harness.RESULTS_DIR) -> Results:
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def language(path: Path) -> str:
+    return "zh" if path.name.endswith(".zh-CN.md") else "en"
+
+
+# --- the numbers, looked up ---------------------------------------------------------------
+
+def pool_row(results: Results, pool: str, job: str) -> dict:
+    return next(r for r in results["pools"]["rows"] if r["pool"] == pool and r["job"] == job)
+
+
+def secs(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def ms(value: float) -> str:
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
+def latency_figures(results: Results) -> tuple[float, float | None]:
+    rows = results["latency"]["rows"]
+    rt = next(r for r in rows if r["what"].startswith("no-op round trip"))["median_ms"]
+    py_set = next((r["median_ms"] for r in rows if r["group"] == "Redis from Python (redis-py)"
+                   and r["what"].startswith("SET")), None)
+    return rt, py_set
+
+
+def cache_rows(results: Results) -> tuple[dict, dict]:
+    by = {r["key"]: r for r in results["cache"]["rows"]}
+    return by["off"], by["redis"]
+
+
+def drill(results: Results, name: str) -> dict:
+    return results["drills"]["runs"][name]
+
+
+def others_cpu(results: Results) -> tuple[float, float]:
+    base = results["pools"]["baseline"]
+    values = [r["seconds"] for r in results["pools"]["rows"]
+              if r["job"] == "CPU" and f"{r['pool']} -c {r['concurrency']}" != base and r["seconds"]]
+    return min(values), max(values)
+
+
+def span(lo: float, hi: float, unit: str) -> str:
+    return f"{secs(lo)}{unit}" if secs(lo) == secs(hi) else f"{secs(lo)}-{secs(hi)}{unit}"
+
+
+def pools_pattern_holds(results: Results) -> bool:
+    """The lesson's pattern: many threads beat 2 processes on waiting, lose on computing."""
+    io = {p: pool_row(results, p, "I/O")["seconds"] for p in ("prefork", "threads")}
+    cpu = {p: pool_row(results, p, "CPU")["seconds"] for p in ("prefork", "threads")}
+    return all(io.values()) and all(cpu.values()) and io["threads"] < io["prefork"] \
+        and cpu["prefork"] < cpu["threads"]
+
+
+# --- the blocks -----------------------------------------------------------------------------
+
+def measured_table(results: Results, lang: str) -> str:
+    """The root README's "Measured" table."""
+    pools = results["pools"]
+    io_n, sleep = pools["sizes"]["tasks"], pools["sizes"]["sleep"]
+    cpu_n, cpu_ms = pools["sizes"]["cpu_tasks"], pools["sizes"]["cpu_ms"]
+    pre, thr = pool_row(results, "prefork", "I/O"), pool_row(results, "threads", "I/O")
+    ev, ge = pool_row(results, "eventlet", "I/O"), pool_row(results, "gevent", "I/O")
+    pre_cpu = pool_row(results, "prefork", "CPU")
+    lo, hi = others_cpu(results)
+    rt, py_set = latency_figures(results)
+    off, on = cache_rows(results)
+    lock, killed = drill(results, "breakdown"), drill(results, "worker_killed")
+    cores = pools["machine"]["cores"]
+    if lang == "zh":
+        rows = [
+            ("等待型任务适合用线程或协程",
+             f"{io_n} 个各等待 {sleep:g} 秒的任务：prefork -c 2 用 {secs(pre['seconds'])} 秒，"
+             f"threads -c 50 用 {secs(thr['seconds'])} 秒（快 {thr['speedup']:.0f} 倍），"
+             f"eventlet -c 200 {secs(ev['seconds'])} 秒，gevent -c 200 {secs(ge['seconds'])} 秒"),
+            ("……计算型任务却不行",
+             f"{cpu_n} 个各计算 {cpu_ms:g} 毫秒的任务：prefork -c 2 用 {secs(pre_cpu['seconds'])} 秒，"
+             f"其他执行池 {span(lo, hi, ' 秒')}"),
+            ("一个任务本身只有几毫秒的开销",
+             f"空任务往返一次 {ms(rt)} 毫秒（中位数）；从 Python 执行一次 Redis SET "
+             f"{ms(py_set)} 毫秒" if py_set else f"空任务往返一次 {ms(rt)} 毫秒（中位数）"),
+            ("轮播图缓存减轻了数据库压力",
+             f"每个请求的查询次数 {off['queries_per_request']:.2f} → {on['queries_per_request']:.3f}，"
+             f"每秒请求数 {off['per_second']:.0f} → {on['per_second']:.0f}"),
+            ("加锁能挡住缓存击穿",
+             f"热点 key 过期时 {lock['readers']} 个并发读：不加锁查 {lock['queries_without_lock']} "
+             f"次数据库，加锁只查 {lock['queries_with_lock']} 次（第 06 章 `breakdown.py`）"),
+            ("`acks_late` 在 worker 崩溃时不丢任务",
+             f"{killed['submitted']} 个任务，先杀一个池子进程、再杀整个 worker：完成 "
+             f"{killed['completed']} 个，丢失 {killed['lost']} 个，{killed['ran_twice']} 个执行了"
+             "两次（第 02 章 `drill_worker_killed.py`）"),
+        ]
+        head = f"| 说法 | 实测（{cores} 核机器；日期和负载见 bench/RESULTS.md） |"
+    else:
+        rows = [
+            ("threads or green threads for tasks that wait",
+             f"{io_n} tasks of {sleep:g} s: prefork -c 2 {secs(pre['seconds'])} s, threads -c 50 "
+             f"{secs(thr['seconds'])} s ({thr['speedup']:.0f}x), eventlet -c 200 "
+             f"{secs(ev['seconds'])} s, gevent -c 200 {secs(ge['seconds'])} s"),
+            ("... but not for tasks that compute",
+             f"{cpu_n} tasks of {cpu_ms:g} ms: prefork -c 2 {secs(pre_cpu['seconds'])} s, the "
+             f"other pools {span(lo, hi, ' s')}"),
+            ("a task is a few milliseconds of overhead",
+             f"no-op round trip {ms(rt)} ms (median)"
+             + (f"; a Redis SET from Python {ms(py_set)} ms" if py_set else "")),
+            ("the banner cache takes load off the database",
+             f"{off['queries_per_request']:.2f} → {on['queries_per_request']:.3f} queries per "
+             f"request, {off['per_second']:.0f} → {on['per_second']:.0f} requests/s"),
+            ("a lock stops a cache stampede",
+             f"{lock['readers']} readers of an expired hot key: {lock['queries_without_lock']} "
+             f"database queries without, {lock['queries_with_lock']} with (chapter 06, "
+             "`breakdown.py`)"),
+            ("`acks_late` loses nothing when a worker dies",
+             f"{killed['submitted']} tasks, a pool process and then the whole worker killed: "
+             f"{killed['completed']} completed, {killed['lost']} lost, {killed['ran_twice']} ran "
+             "twice (chapter 02, `drill_worker_killed.py`)"),
+        ]
+        head = f"| claim | measured on {cores} cores (dates and load in bench/RESULTS.md) |"
+    return "\n".join([head, "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows])
+
+
+def pools_paragraph(results: Results, lang: str) -> str:
+    """Chapter 01's figures for the worker pools and a no-op's round trip."""
+    pools = results["pools"]
+    cores, io_n, sleep = pools["machine"]["cores"], pools["sizes"]["tasks"], pools["sizes"]["sleep"]
+    cpu_n, cpu_ms = pools["sizes"]["cpu_tasks"], pools["sizes"]["cpu_ms"]
+    pre, thr = pool_row(results, "prefork", "I/O"), pool_row(results, "threads", "I/O")
+    ev, ge = pool_row(results, "eventlet", "I/O"), pool_row(results, "gevent", "I/O")
+    pre_cpu = pool_row(results, "prefork", "CPU")
+    lo, hi = others_cpu(results)
+    rt, py_set = latency_figures(results)
+    holds = pools_pattern_holds(results)
+    if lang == "zh":
+        text = (f"在一台 {cores} 核机器上，{io_n} 个各等待 {sleep:g} 秒的任务：`prefork -c 2` 用了 "
+                f"{secs(pre['seconds'])} 秒，`threads -c 50` 用了 {secs(thr['seconds'])} 秒（快 "
+                f"{thr['speedup']:.0f} 倍），`eventlet -c 200` {secs(ev['seconds'])} 秒，"
+                f"`gevent -c 200` {secs(ge['seconds'])} 秒；{cpu_n} 个各计算 {cpu_ms:g} 毫秒的任务："
+                f"prefork 用了 {secs(pre_cpu['seconds'])} 秒，其他执行池 {span(lo, hi, ' 秒')}。")
+        text += ("线程和协程只对“等待型”任务有帮助；“计算型”任务只有多进程才能加速。" if holds else
+                 "这一次的数字没有呈现通常的规律，请看 bench/RESULTS.md 里的完整记录。")
+        text += f"一个空任务经过 Redis 往返一次的中位数是 {ms(rt)} 毫秒"
+        if py_set:
+            text += f"，其中 Redis 本身只占很小一部分：从 Python 执行一次 SET 只要 {ms(py_set)} 毫秒"
+        return text + "。"
+    text = (f"On a {cores}-core machine, {io_n} tasks that each wait {sleep:g} s took "
+            f"{secs(pre['seconds'])} s on `prefork -c 2`, {secs(thr['seconds'])} s on "
+            f"`threads -c 50` ({thr['speedup']:.0f}x faster), {secs(ev['seconds'])} s on "
+            f"`eventlet -c 200` and {secs(ge['seconds'])} s on `gevent -c 200`; {cpu_n} tasks "
+            f"that compute for {cpu_ms:g} ms took {secs(pre_cpu['seconds'])} s on prefork and "
+            f"{span(lo, hi, ' s')} on every other pool. ")
+    text += ("Threads and green threads help tasks that wait; only processes help tasks that "
+             "compute. " if holds else "This run did not show the usual pattern: see the full "
+             "record in bench/RESULTS.md. ")
+    text += f"A no-op task's round trip through Redis took {ms(rt)} ms (median)"
+    if py_set:
+        text += f", of which Redis itself is a small part: a SET from Python took {ms(py_set)} ms"
+    return text + "."
+
+
+def cache_paragraph(results: Results, lang: str) -> str:
+    """Chapter 05's figures for the banner API under load."""
+    off, on = cache_rows(results)
+    cores = results["cache"]["machine"]["cores"]
+    link = "../bench/RESULTS.md#the-banner-api-with-and-without-its-cache"
+    if lang == "zh":
+        return (f"`make bench`（见 `bench/cache.py`）用 {on['clients']} 个客户端同时向这个站点发 "
+                f"{on['requests']:,} 个请求：**不用缓存时每个请求查 {off['queries_per_request']:.2f} "
+                f"次数据库，用缓存后是 {on['queries_per_request']:.3f} 次**（{on['ok']:,} 个请求里有 "
+                f"{on['misses']} 次未命中），开发服务器每秒处理的请求从 {off['per_second']:.0f} 个"
+                f"变成 {on['per_second']:.0f} 个（在一台 {cores} 核机器上测得，[数据和图表]({link})）。")
+    return (f"`make bench` (see `bench/cache.py`) sends {on['requests']:,} requests from "
+            f"{on['clients']} clients at once to this site: **{off['queries_per_request']:.2f} "
+            f"database queries per request without the cache, {on['queries_per_request']:.3f} "
+            f"with it** ({on['misses']} misses in {on['ok']:,}), and {on['per_second']:.0f} "
+            f"requests per second instead of {off['per_second']:.0f} on the development server, "
+            f"on a {cores}-core machine ([figures and chart]({link})).")
+
+
+def refresh_window(results: Results, lang: str) -> str:
+    value = drill(results, "race_celery")["refresh_window_s"]
+    return f"实测 {value:.1f} 秒" if lang == "zh" else f"{value:.1f} s measured"
+
+
+def double_delete_window(results: Results, lang: str) -> str:
+    value = drill(results, "race_celery")["double_delete_window_s"]
+    return f"实测 {value:.1f} 秒" if lang == "zh" else f"{value:.1f} s measured"
+
+
+def avalanche_peaks(results: Results, lang: str) -> str:
+    a = drill(results, "avalanche")
+    if lang == "zh":
+        return (f"每 0.25 秒内的峰值从 {a['peak_one_ttl']} 次降到 {a['peak_jitter']} 次，同时进行的"
+                f"查询从 {a['at_once_one_ttl']} 个降到 {a['at_once_jitter']} 个（`make bench` 记录的"
+                "最近一次运行）")
+    return (f"the peak drops from {a['peak_one_ttl']} to {a['peak_jitter']} queries in 0.25 s "
+            f"and from {a['at_once_one_ttl']} to {a['at_once_jitter']} at once (the last "
+            "run `make bench` recorded)")
+
+
+def results_section(name: str) -> Renderer:
+    """A benchmark's whole section of bench/RESULTS.md (English only)."""
+    def render(results: Results, lang: str) -> str:
+        from bench import cache, drills, first_run, latency, pools
+
+        if name in ("first_run", "drills"):
+            return "\n" + {"first_run": first_run, "drills": drills}[name].section(results[name]) + "\n"
+        module = {"pools": pools, "latency": latency, "cache": cache}[name]
+        return "\n" + module.section(results[name], f"results/{name}.png") + "\n"
+    return render
+
+
+def block(render: Callable[[Results, str], str]) -> Renderer:
+    """A block on lines of its own, set off by blank lines; English prose is wrapped at 90
+    columns like the READMEs around it (Chinese lines are not wrapped, as in those files)."""
+    def rendered(results: Results, lang: str) -> str:
+        text = render(results, lang)
+        if lang == "en" and not text.startswith("|"):
+            text = textwrap.fill(text, 90, break_long_words=False, break_on_hyphens=False)
+        return "\n\n" + text + "\n\n"
+    return rendered
+
+
+RENDERERS: dict[str, Renderer] = {
+    "measured": block(measured_table),
+    "pools": block(pools_paragraph),
+    "cache": block(cache_paragraph),
+    "refresh-window": refresh_window,
+    "double-delete-window": double_delete_window,
+    "avalanche-peaks": avalanche_peaks,
+    "bench-pools": results_section("pools"),
+    "bench-latency": results_section("latency"),
+    "bench-cache": results_section("cache"),
+    "bench-drills": results_section("drills"),
+    "bench-first-run": results_section("first_run"),
+}
+
+# Where each block belongs (both languages of a README pair have the same blocks).
+BLOCKS: dict[str, list[str]] = {
+    "README.md": ["measured"],
+    "01_quickstart/README.md": ["pools"],
+    "05_django_integration/README.md": ["cache"],
+    "06_cache_consistency/README.md": ["refresh-window", "double-delete-window",
+                                       "avalanche-peaks", "refresh-window"],
+    "bench/RESULTS.md": ["bench-pools", "bench-latency", "bench-cache", "bench-drills",
+                         "bench-first-run"],
+}
+
+
+def files() -> list[Path]:
+    """Every file that may quote figures: each README pair and bench/RESULTS.md."""
+    out = []
+    for path in [ROOT / "README.md", *sorted(ROOT.glob("[0-9][0-9]_*/README.md"))]:
+        out += [path, path.with_name("README.zh-CN.md")]
+    return out + [harness.RESULTS_MD]
+
+
+def expected_blocks(path: Path) -> list[str]:
+    key = str(path.relative_to(ROOT)).replace("README.zh-CN.md", "README.md")
+    return BLOCKS.get(key, [])
+
+
+def rewrite(text: str, lang: str, results: Results) -> str:
+    """text with every block's body rendered again from results."""
+    def one(found: re.Match) -> str:
+        name = found["name"]
+        if name not in RENDERERS:
+            raise KeyError(f"no renderer for the block figures:{name} (bench/figures.py)")
+        return f"<!-- figures:{name} -->{RENDERERS[name](results, lang)}<!-- /figures:{name} -->"
+    return BLOCK.sub(one, text)
+
+
+def problems(path: Path, text: str, results: Results) -> list[str]:
+    """What is wrong with the blocks of one file: [] when it matches the records."""
+    label = str(path.relative_to(ROOT))
+    out = []
+    names = [found["name"] for found in BLOCK.finditer(text)]
+    markers = OPENING.findall(text)
+    if len(markers) != 2 * len(names):
+        out.append(f"{label}: a figures marker without its partner "
+                   f"({len(markers)} markers, {len(names)} complete blocks)")
+    if names != expected_blocks(path):
+        out.append(f"{label}: blocks {names}, expected {expected_blocks(path)} "
+                   "(bench/figures.py BLOCKS)")
+    for found in BLOCK.finditer(text):
+        name = found["name"]
+        if name not in RENDERERS:
+            out.append(f"{label}: no renderer for the block figures:{name} (bench/figures.py)")
+            continue
+        want = RENDERERS[name](results, language(path))
+        if found["body"] != want:
+            out.append(f"{label}: figures:{name} differs from what bench/results/*.json gives:\n"
+                       f"  README: {found['body'].strip()[:400]!r}\n"
+                       f"  JSON:   {want.strip()[:400]!r}")
+    return out
+
+
+def check_all(results_dir: Path = harness.RESULTS_DIR) -> list[str]:
+    results = load_results(results_dir)
+    return [p for path in files() if path.exists() for p in problems(path, path.read_text(), results)]
+
+
+def rewrite_all(results_dir: Path = harness.RESULTS_DIR) -> list[Path]:
+    """Render every block from results_dir; return the files that changed."""
+    results = load_results(results_dir)
+    changed = []
+    for path in files():
+        if not path.exists():
+            continue
+        text = path.read_text()
+        new = rewrite(text, language(path), results)
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__.split("\n")[0])
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block differs")
+    args = p.parse_args(argv)
+    if args.check:
+        found = check_all()
+        for problem in found:
+            print(f"[figures] {problem}")
+        print(f"[figures] {'every block matches' if not found else f'{len(found)} problem(s)'} "
+              "(bench/results/*.json)")
+        return 1 if found else 0
+    for path in rewrite_all():
+        print(f"[figures] rewrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
