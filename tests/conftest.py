@@ -43,7 +43,7 @@ def redis_url(redis_server) -> str:
 
 # Every command a test ran through a Lab: at the end of a whole-suite run, every step,
 # Procfile line and [commands] entry of every chapter must be among them.
-RAN: set[str] = set()
+RAN: set[str] = set()  # "<chapter>: <command>"
 
 
 class Lab(runner.ChapterRun):
@@ -51,13 +51,13 @@ class Lab(runner.ChapterRun):
     the runner's ChapterRun, with each command's exit code and each step's checks asserted."""
 
     def start(self, key: str, **options) -> procs.Proc:
-        RAN.add(self.chapter.command(key))
+        RAN.add(f"{self.chapter.name}: {self.chapter.command(key)}")
         return super().start(key, **options)
 
     def run(self, command: str, *, exit: int | None = 0, timeout: float = 60,
             env: dict[str, str] | None = None, redis_url: str | None = None) -> procs.StepResult:
         """Run a learner command to completion and check its exit code (None: any)."""
-        RAN.add(command)
+        RAN.add(f"{self.chapter.name}: {command}")
         result = super().run(command, timeout=timeout, env=env, redis_url=redis_url)
         assert not result.timed_out, f"`{command}` still running after {timeout} s:\n{result.output}"
         if exit is not None:
@@ -67,7 +67,7 @@ class Lab(runner.ChapterRun):
 
     def run_step(self, step: walkthrough.Step, env: dict[str, str] | None = None) -> procs.StepResult:
         """Run a walkthrough step and judge it the way the tour does."""
-        RAN.add(step.run)
+        RAN.add(f"{self.chapter.name}: {step.run}")
         result, problems = super().run_step(step, env=env)
         assert not problems, f"`{step.run}`: {'; '.join(problems)}:\n{result.output}"
         return result
@@ -223,7 +223,8 @@ def never_run() -> list[str]:
     for chapter in walkthrough.chapters():
         commands = ([s.run for s in chapter.steps] + list(chapter.processes.values())
                     + list(chapter.commands.values()))
-        missing += [f"{chapter.name}: {c}" for c in dict.fromkeys(commands) if c not in RAN]
+        missing += [f"{chapter.name}: {c}" for c in dict.fromkeys(commands)
+                    if f"{chapter.name}: {c}" not in RAN]
     return missing
 
 

@@ -89,9 +89,9 @@ def test_selftest_a_command_no_test_ran_is_named(monkeypatch):
     from tests import conftest
 
     chapter = CHAPTERS[0]
-    everything = {c for ch in CHAPTERS for c in [s.run for s in ch.steps]
+    everything = {f"{ch.name}: {c}" for ch in CHAPTERS for c in [s.run for s in ch.steps]
                   + list(ch.processes.values()) + list(ch.commands.values())}
-    monkeypatch.setattr(conftest, "RAN", everything - {chapter.steps[0].run})
+    monkeypatch.setattr(conftest, "RAN", everything - {f"{chapter.name}: {chapter.steps[0].run}"})
     assert conftest.never_run() == [f"{chapter.name}: {chapter.steps[0].run}"]
     monkeypatch.setattr(conftest, "RAN", everything)
     assert conftest.never_run() == []
