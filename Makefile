@@ -4,7 +4,7 @@
 #   make test            the test suite (starts its own private Redis; CH=03 for one chapter)
 #   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
 #   make clean           stop that Redis, remove .venv, .run and files the chapters leave
-#   make bench           the benchmarks (pools, latency, cache) -> bench/RESULTS.md
+#   make bench           benchmarks and drills on bench's own Redis -> bench/RESULTS.md, READMEs
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -58,8 +58,10 @@ test: $(VENV)/.dev
 	@$(PY) -m tour.provision
 	@$(PY) -m pytest $(if $(CH),--cov-fail-under=0) $(PYTEST_ARGS)
 
-# Benchmarks (bench/): pools and latency on a private Redis; figures go to bench/RESULTS.md.
-# BENCH_ARGS=--quick for reduced sizes, BENCH_ARGS="--only latency" for one benchmark.
+# Benchmarks and drills (bench/) on bench's own Redis; the figures go to bench/results/*.json,
+# bench/RESULTS.md and the READMEs' figure blocks (tests/test_figures.py checks they agree).
+# BENCH_ARGS="--quick --out /tmp/b --results-md /tmp/b/RESULTS.md" tries it out and leaves the
+# recorded figures alone; BENCH_ARGS="--only latency" runs one benchmark.
 bench: $(VENV)/.dev
 	@$(PY) -m bench $(BENCH_ARGS)
 

@@ -4,7 +4,8 @@
   management commands) answers within 10 s with one clear line and a non-zero exit.
 - JSON only: every chapter's app accepts JSON and nothing else, and retries its broker
   connection at start-up.
-- A password in REDIS_URL works end to end and never appears in any output or log.
+- A malformed REDIS_URL is named in one line by every chapter, worker included.
+(A password in REDIS_URL: tests/test_01_quickstart.py.)
 """
 
 import json
