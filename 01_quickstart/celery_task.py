@@ -14,6 +14,7 @@ import sys
 import time
 
 from celery import Celery
+from kombu.utils.url import maybe_sanitize_url
 
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers, so a task
 # left queued in one chapter can never be picked up by another chapter's worker.
@@ -39,7 +40,7 @@ app.conf.update(
 
 def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis can't be used."""
-    where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
+    where = maybe_sanitize_url(BROKER_URL)  # never print a password (redis://:**@host)
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...

@@ -31,10 +31,10 @@ lock = threading.Lock()
 
 def job():
     value = add(3, 5)  # a direct call: runs here, in this process, like any function
-    at = datetime.now(TZ)
+    at = datetime.now().astimezone()  # this machine's clock, the one log lines use, and its zone
     with lock:
         runs.append(at)
-        print(f"    {at:%H:%M:%S.%f}"[:-3] + f"  add(3, 5) = {value}  "
+        print(f"    {at:%H:%M:%S.%f}"[:-3] + f" {at:%Z}  add(3, 5) = {value}  "
               f"(run {len(runs)}, process {os.getpid()}, thread {threading.current_thread().name})")
 
 
@@ -50,7 +50,7 @@ scheduler.shutdown(wait=True)
 print(f"[2] {len(runs)} runs in {time.monotonic() - started:.1f} s. The scheduler stopped with "
       "this process: nothing was queued, nothing is left to run.")
 
-print("[3] cron triggers do not mean the same thing in APScheduler and in Celery:")
+print(f"[3] cron triggers do not mean the same thing in APScheduler and in Celery ({TZ.key} time):")
 now = datetime.now(TZ)
 examples = [
     ({"hour": "8-23"}, "(the lesson's job: on the hour, 16 times a day)"),

@@ -31,7 +31,7 @@ while time.time() - start < args.seconds:
 end = time.time()
 
 print(f"[2] runs in those {end - start:.1f} s, per beat_schedule entry:")
-total = 0
+total, off = 0, []
 for name, entry in app.conf.beat_schedule.items():
     schedule = maybe_schedule(entry["schedule"], app=app)
     wanted = list(entry.get("args", ()))
@@ -40,7 +40,11 @@ for name, entry in app.conf.beat_schedule.items():
     total += len(runs)
     if isinstance(entry["schedule"], timedelta):
         every = entry["schedule"].total_seconds()
-        expected = f"about {(end - start) / every:.0f} (one per {every:g} s)"
+        about = (end - start) / every
+        expected = f"about {about:.0f} (one per {every:g} s)"
+        # one more or one fewer at the edges of the window is the schedule; more is not
+        if abs(len(runs) - about) > 1 + about / 10:
+            off.append((name, len(runs), about))
     else:
         expected = f"0 unless a fire time falls in the window ({schedule})"
     offsets = ", ".join(f"+{run['at'] - start:.1f}" for run in runs[:8])
@@ -50,5 +54,13 @@ for name, entry in app.conf.beat_schedule.items():
 if not total:
     sys.exit(f"[!] nothing ran in {args.seconds:g} s. Is beat running in this folder "
              "(celery -A celery_task beat -l info), against the same REDIS_URL?")
+if off:
+    name, ran, about = max(off, key=lambda item: abs(item[1] - item[2]))
+    if ran > about:
+        sys.exit(f"[!] the counts do not follow the schedule: {name} ran {ran} times, expected "
+                 f"about {about:.0f} ({ran / about:.1f}x). Is more than one beat running? "
+                 "Stop all but one.")
+    sys.exit(f"[!] the counts do not follow the schedule: {name} ran {ran} times, expected "
+             f"about {about:.0f}. Is the worker busy, or did beat start during the window?")
 print("    beat sent them and the worker ran them: the counts follow the schedule, give or take")
 print("    one at the edges of the window")

@@ -51,14 +51,19 @@ args = parser.parse_args()
 now = app.now()  # an aware datetime on the app's clock (timezone = Asia/Shanghai)
 print(f"[1] it is {now:%a %Y-%m-%d %H:%M:%S} in {app.conf.timezone}, the app's timezone "
       f"(enable_utc={app.conf.enable_utc})")
+local = now.astimezone()  # the same moment on this machine's clock, the one log lines use
+print(f"    = {local:%a %Y-%m-%d %H:%M:%S} {local:%Z} on this machine's clock (worker and beat "
+      "log lines)")
 
-print(f"[2] the next {args.count} times beat sends each entry of beat_schedule:")
+print(f"[2] the next {args.count} times beat sends each entry of beat_schedule "
+      f"({app.conf.timezone} time):")
 for name, entry in app.conf.beat_schedule.items():
     schedule = maybe_schedule(entry["schedule"], app=app)  # timedelta -> celery.schedules.schedule
     times = ", ".join(when(t) for t in fire_times(schedule, now, count=args.count))
     print(f"    {name:<27} {str(schedule):<36} {times}")
 
-print("[3] \"every Monday at 8\": how many times does each crontab fire in the coming week?")
+print(f"[3] \"every Monday at 8\": how many times does each crontab fire in the coming week "
+      f"({app.conf.timezone} time)?")
 week = now + timedelta(days=7)
 for label, schedule in (("the lesson", crontab(hour=8, day_of_week=1, app=app)),
                         ("fixed", crontab(minute=0, hour=8, day_of_week=1, app=app))):

@@ -117,3 +117,47 @@ def test_redis_down_is_one_clear_line(lab):
         assert "Traceback" not in result.output
     # naive_eta.py only builds messages: it needs no Redis at all
     lab.run("python naive_eta.py", redis_url="redis://127.0.0.1:1")
+
+
+VISIBILITY = """
+import json
+import celery_task, visibility_apps
+def three(app):
+    conf = app.conf
+    return [conf.broker_transport_options.get("visibility_timeout"),
+            conf.result_backend_transport_options.get("visibility_timeout"),
+            conf.get("visibility_timeout")]
+print(json.dumps({"app": three(celery_task.app), "fixed": three(visibility_apps.fixed),
+                  "short": three(visibility_apps.short)}))
+"""
+DELAY = re.compile(r"--(?:seconds|countdown)[ =](\d+(?:\.\d+)?)")
+DEFAULT = re.compile(r'add_argument\("--(?:seconds|countdown)", type=float, default=(\d+(?:\.\d+)?)')
+
+
+def longest_delay(chapter):
+    """The longest countdown/eta the chapter asks for: in its steps and commands, in its
+    README (exercises included) and in its scripts' defaults (submit.py's 50 s)."""
+    texts = [step.run for step in chapter.steps] + list(chapter.commands.values())
+    texts += [(chapter.path / name).read_text(encoding="utf-8") for name in ("README.md", "README.zh-CN.md")]
+    delays = [float(d) for text in texts for d in DELAY.findall(text)]
+    delays += [float(d) for script in chapter.path.glob("*.py") for d in DEFAULT.findall(script.read_text())]
+    return max(delays)
+
+
+def test_visibility_timeouts_agree_and_outlast_every_delay(lab):
+    """Celery's docs ask for the same visibility timeout in three places (the broker's
+    transport options, the result backend's, and `visibility_timeout` for delayed tasks).
+    The chapter's app and the trap's fixed app must set all three to one value, longer than
+    the longest countdown or eta the chapter uses; only the trap app may be short."""
+    values = json.loads(lab.run(f"python -c '{VISIBILITY}'").output.strip().splitlines()[-1])
+    longest = longest_delay(lab.chapter)
+    assert longest >= 50, longest  # submit.py's default, the lesson's "in 50 seconds"
+    for name in ("app", "fixed"):
+        three = values[name]
+        assert len(set(three)) == 1 and three[0] is not None, (
+            f"{name}: broker, result backend and visibility_timeout differ: {three}")
+        assert three[0] > longest, (
+            f"{name}: visibility timeout {three[0]} s is not longer than the longest delay "
+            f"the chapter uses ({longest:g} s): delayed tasks would be delivered twice")
+    assert values["fixed"] == values["app"], values
+    assert values["short"][0] < 8, values  # the trap: shorter than visibility_trap.py's countdown

@@ -31,14 +31,81 @@ def wait_for_runs(lab, count, since, timeout):
     return runs
 
 
+SCHEDULE = """
+import json
+from datetime import timedelta
+from celery_task.celery import app
+entries = {}
+for name, entry in app.conf.beat_schedule.items():
+    every = entry["schedule"]
+    entries[name] = {"task": entry["task"], "args": list(entry.get("args", ())),
+                     "seconds": every.total_seconds() if isinstance(every, timedelta) else None,
+                     "crontab": None if isinstance(every, timedelta) else
+                     {f: sorted(getattr(every, f)) for f in ("minute", "hour", "day_of_week")}}
+print(json.dumps(entries))
+"""
+
+
+def beat_schedule(lab):
+    """The app's beat_schedule as {name: {task, args, seconds or crontab fields}}."""
+    out = lab.run(f"python -c '{SCHEDULE}'").output
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def named_interval(name):
+    """What an entry's name promises: add_every_3_seconds -> 3.0; None for other names."""
+    found = re.fullmatch(r".*_every_(\d+)_seconds?", name)
+    return float(found[1]) if found else None
+
+
+def runs_of_entry(lab, entry, since):
+    client = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "backend"))
+    try:
+        runs = [json.loads(item) for item in client.lrange(f"runs:{entry['task']}", 0, -1)]
+    finally:
+        client.close()
+    return [run["at"] for run in runs if run["args"] == entry["args"] and run["at"] >= since]
+
+
+def assert_every_entry_keeps_its_name(lab, schedule, since):
+    """Each interval entry's runs, measured since beat started, are as far apart as its
+    name says (add_every_1_second 1 s, send_sms_every_3_seconds 3 s, ...): two runs at
+    least, each gap within 0.5 s + 15 % of the named interval, so 3 s and 6 s, or 5 s and
+    3 s, cannot be mistaken for each other even on a loaded machine. The weekly crontab's
+    name is checked against its fields (its runs are a week apart)."""
+    deadline = time.monotonic() + 30
+    for name, entry in schedule.items():
+        if entry["crontab"] is not None:
+            weekly = re.fullmatch(r".*_every_monday_at_(\d+)", name)
+            assert weekly, f"{name}: the name does not say when it runs"
+            assert entry["crontab"] == {"minute": [0], "hour": [int(weekly[1])],
+                                        "day_of_week": [1]}, (name, entry)  # Celery: Monday is 1
+            continue
+        named = named_interval(name)
+        assert named is not None, f"{name}: the name does not say how often it runs"
+        while len(runs := runs_of_entry(lab, entry, since)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(runs) >= 2, f"{name}: {len(runs)} runs recorded since beat started"
+        gaps = [round(later - earlier, 2) for earlier, later in zip(runs, runs[1:])]
+        assert all(abs(gap - named) <= 0.5 + 0.15 * named for gap in gaps), (
+            f"{name} promises one run per {named:g} s; measured gaps {gaps} s "
+            f"(declared schedule {entry['seconds']:g} s)")
+
+
 def test_walkthrough(lab):
-    """Every step of the README, in order, with the Procfile's worker and beat."""
+    """Every step of the README, in order, with the Procfile's worker and beat; then every
+    beat entry's measured interval against its name."""
     lab.start("worker")
+    beat_started = time.time()
     lab.start("beat")
     preview, count, aps = lab.chapter.steps
 
     # 1. the preview: the lesson's crontab fires at every minute of 8 o'clock on Mondays
     out = lab.run_step(preview).output
+    # every time says its zone: the app's (Asia/Shanghai) and this machine's, the log lines' clock
+    assert re.search(rf"^    = \w{{3}} [\d-]+ [\d:]+ {time.strftime('%Z')} on this machine's clock", out,
+                     re.MULTILINE), out
+    assert "beat_schedule (Asia/Shanghai time):" in out, out
     assert re.search(r"\* 8 \* \* 1 .*60 Monday fires: Mon 08:00, 08:01, 08:02, \.\.\. 08:59", out), out
     assert re.search(r"0 8 \* \* 1 .* 1 Monday fire: Mon 08:00$", out, re.MULTILINE), out
     # the 1 s entry's next fires are 1 s apart; the fixed crontab's are a week apart
@@ -70,9 +137,21 @@ def test_walkthrough(lab):
 
     # 3. APScheduler: every second, in the script's own process, for 3 s
     out = lab.run_step(aps).output
+    # one clock with the worker's and beat's log lines: this machine's, its zone printed
+    zone = time.strftime("%Z")
+    clocks = re.findall(r"^ +(\d\d:\d\d:\d\d)\.\d{3} (\S+)  add\(3, 5\) = 8", out, re.MULTILINE)
+    assert clocks and all(z == zone for _, z in clocks), (zone, out)
+    h, m, sec = map(int, clocks[-1][0].split(":"))
+    now = time.localtime()
+    behind = (now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec - (h * 3600 + m * 60 + sec)) % 86400
+    assert behind < 60, out  # printed on the local clock (not 8 hours off), a moment ago
+    assert "(Asia/Shanghai time)" in out, out
     pids = set(re.findall(r"add\(3, 5\) = 8  \(run \d+, process (\d+)", out))
     assert len(pids) == 1 and f"inside this process {pids.pop()}" in out, out
     assert re.search(r"cron\[hour='8-23'\] +\w{3} \S+ 08:00, \w{3} \S+ 09:00", out), out
+
+    # 4. every entry of beat_schedule runs as often as its name says, measured
+    assert_every_entry_keeps_its_name(lab, beat_schedule(lab), beat_started)
 
 
 def test_worker_with_beat_for_development(lab):
@@ -90,10 +169,15 @@ def test_two_beats_send_everything_twice(lab):
     lab.start("worker")
     lab.start("beat")
     lab.start("beat")
-    out = lab.run("python count_runs.py --seconds 4").output
+    out = lab.run("python count_runs.py --seconds 4", exit=1).output
     window = float(re.search(r"runs in those ([\d.]+) s", out).group(1))
     ran = int(re.search(r"add_every_1_second +ran +(\d+)", out).group(1))
     assert abs(ran - 2 * window) <= 2, out
+    # the verdict follows the counts: no "follow the schedule", one [!] line naming two beats
+    assert "follow the schedule, give" not in out, out
+    assert re.fullmatch(r"\[!\] the counts do not follow the schedule: \w+ ran \d+ times, expected "
+                        r"about \d+ \([\d.]+x\)\. Is more than one beat running\? Stop all but one\.",
+                        out.splitlines()[-1]), out
 
 
 def test_count_runs_says_what_is_missing(lab):

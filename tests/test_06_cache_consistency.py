@@ -2,6 +2,7 @@
 file, and the figures the demos print (DB queries, stale windows) checked against what
 each strategy and each fix promises."""
 
+import json
 import re
 
 import pytest
@@ -115,3 +116,57 @@ def test_redis_down_is_one_clear_line(lab):
         assert problem == [result.output.splitlines()[-1]], result.output
         assert lab.chapter.url("redis://127.0.0.1:1", "cache") in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
+
+
+CALLS = """
+import json
+import strategies as s
+from store import Database, cache, key, reset
+calls = []
+class Recorded:
+    def __init__(self, target, kind):
+        self.target, self.kind = target, kind
+    def __getattr__(self, name):
+        method = getattr(self.target, name)
+        def call(*args, **kwargs):
+            calls.append(self.kind + "." + name)
+            return method(*args, **kwargs)
+        return call
+real_delete_key = s.delete_key
+class DeleteKey:
+    def apply_async(self, args, countdown):
+        calls.append("delete_key in %gs" % countdown)
+        return real_delete_key.apply_async(args, countdown=countdown)
+s.delete_key = DeleteKey()
+db = Database()
+out = {}
+for name in ("update_db_then_cache", "delete_cache_then_update_db", "update_db_then_delete_cache",
+             "update_db_only", "delayed_double_delete"):
+    reset([7]); s.read(db, cache, 7); calls.clear()
+    getattr(s, name)(Recorded(db, "db"), Recorded(cache, "cache"), 7, 130)
+    out[name] = [calls[:], db.get(7)["price"], cache.get(key(7))]
+for name in ("read miss", "read hit"):
+    if name == "read miss": reset([7])
+    calls.clear()
+    s.read(Recorded(db, "db"), Recorded(cache, "cache"), 7)
+    out[name] = [calls[:], db.get(7)["price"], json.loads(cache.get(key(7)))["price"]]
+print(json.dumps(out))
+"""
+
+
+def test_each_strategy_calls_the_database_and_the_cache_in_its_order(lab):
+    """The real strategies.py against the real SQLite file and Redis, with every call to the
+    database and the cache recorded in order: the order IS each strategy (2 and 3 differ
+    only in it), so it is checked directly, not through race.py's printed lines."""
+    out = lab.run(f"python -c '{CALLS}'").output
+    calls = json.loads(out.strip().splitlines()[-1])
+    cached = '{"id": 7, "name": "product 7", "price": 130}'
+    assert calls == {
+        "update_db_then_cache": [["db.set_price", "cache.set"], 130, cached],
+        "delete_cache_then_update_db": [["cache.delete", "db.set_price"], 130, None],
+        "update_db_then_delete_cache": [["db.set_price", "cache.delete"], 130, None],
+        "update_db_only": [["db.set_price"], 130, '{"id": 7, "name": "product 7", "price": 100}'],
+        "delayed_double_delete": [["cache.delete", "db.set_price", "delete_key in 1s"], 130, None],
+        "read miss": [["cache.get", "db.get", "cache.set"], 100, 100],
+        "read hit": [["cache.get"], 100, 100],
+    }, calls

@@ -8,6 +8,7 @@ import sys
 
 from celery import Celery  # the installed library (this file does not shadow it: Python 3
                            # imports are absolute, so `celery` here is never this module)
+from kombu.utils.url import maybe_sanitize_url
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
@@ -57,7 +58,7 @@ app.conf.update(
 # --- conveniences for the scripts next to this package ---------------------------------
 def require_redis():
     """One clear line and exit code 1 when Redis can't be used (instead of a traceback)."""
-    where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
+    where = maybe_sanitize_url(BROKER_URL)  # never print a password (redis://:**@host)
     try:
         app.backend.client.ping()
     except Exception:
