@@ -11,7 +11,7 @@ from tour import redis_server as provision
 
 
 def test_password_is_masked():
-    assert provision.safe_url("redis://:s3cret@127.0.0.1:6379") == "redis://:***@127.0.0.1:6379"
+    assert provision.safe_url("redis://:s3cret@127.0.0.1:6379") == "redis://:**@127.0.0.1:6379"
     assert provision.safe_url("redis://127.0.0.1:6379") == "redis://127.0.0.1:6379"
 
 

@@ -29,6 +29,7 @@ WORKER_LINES = re.compile(
     r"Task \S+ (received|succeeded|failed|retry|raised)|unregistered|Scheduler: Sending|"
     r"Discarding revoked|expired|ERROR|CRITICAL")
 LOG_PREFIX = re.compile(r"^\[\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d),\d+: ")  # a log line's date and ms
+ZONE = time.strftime("%Z")  # log lines carry local time: say which
 TASK_ID = re.compile(r"\[([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\]")
 
 @dataclass
@@ -74,9 +75,9 @@ def echo(line: str) -> None:
 
 
 def log_line(line: str) -> str:
-    """A process's log line, short: time of day only, task ids cut to 8 characters, run
-    times to 2 decimals ("succeeded in 2.01s")."""
-    line = TASK_ID.sub(r"[\1…]", LOG_PREFIX.sub(r"[\1 ", line))
+    """A process's log line, short: time of day with this machine's zone (the clock Celery's
+    log lines use), task ids cut to 8 characters, run times to 2 decimals."""
+    line = TASK_ID.sub(r"[\1…]", LOG_PREFIX.sub(rf"[\1 {ZONE} ", line))
     return fit(re.sub(r"\b(\d+\.\d\d)\d+s\b", r"\1s", line))
 
 

@@ -18,6 +18,7 @@ and has the append-only file on, so queued tasks survive a restart.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import redis
+from kombu.utils.url import maybe_sanitize_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run" / "redis"
@@ -42,13 +44,13 @@ class RedisUnavailable(RuntimeError):
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print or log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
+    """The URL with any password masked as Celery masks it (kombu's maybe_sanitize_url:
+    redis://:**@host:port), safe to print or log; a URL kombu cannot parse is masked alike."""
+    try:
+        masked = maybe_sanitize_url(url)
+        return masked if url.endswith("/") else masked.rstrip("/")  # kombu adds a "/"
+    except ValueError:  # a port that is not a number, say
+        return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:**@", url)
 
 
 def check_url(url: str) -> None:
