@@ -1,7 +1,8 @@
 """Fixtures shared by every chapter's tests.
 
-- `redis_server`: a private Redis for the whole session (free port, temporary folder): the
-  tests never touch a Redis the learner runs;
+- `redis_server`: a private Redis for the whole session (free port, temporary folder), one
+  per pytest-xdist worker process: the tests never touch a Redis the learner runs, and two
+  tests running side by side never share one;
 - `lab`: the test module's chapter, run through the tour's runner (tour/runner.py) in a
   scratch copy of its folder, exactly as a learner types the commands, with real worker,
   beat and web processes, stopped afterwards;
@@ -172,8 +173,8 @@ def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:
         module = item.path.name
-        if re.match(r"test_\d\d_", module):
-            ok = module == f"test_{chapter.name}.py"
+        if re.match(r"test_\d\d_", module):  # test_01_quickstart.py, test_01_quickstart_tour.py
+            ok = module.startswith(f"test_{chapter.name}")
         elif module in NOT_A_CHAPTER:
             ok = False
         else:  # structural checks: those about this chapter, and those about none in particular

@@ -5,7 +5,6 @@ each strategy and each fix promises."""
 import json
 import re
 
-import pytest
 
 CHAPTER = "06_cache_consistency"
 
