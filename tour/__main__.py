@@ -100,8 +100,9 @@ def run_chapter(run: runner.ChapterRun, outcome: Outcome) -> None:
     """Run one chapter, keeping outcome up to date (it is reported even after Ctrl-C)."""
     chapter, started = run.chapter, time.monotonic()
     console.rule(f"[bold]{chapter.name}[/bold]: {escape(chapter.title)}")
-    say(f"Read along in {chapter.name}/README.md. The commands run in a scratch copy of "
-        f"{chapter.name}/, so your folder stays as you left it.", "dim")
+    say(f"Read along in {chapter.name}/README.md. The commands run in a scratch copy of the "
+        "folder:", "dim")
+    say("yours stays exactly as you left it.", "dim")
     try:
         start_processes(run)
     except TimeoutError as exc:
