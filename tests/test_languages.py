@@ -26,11 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from tour import walkthrough
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = re.compile(r"^\d\d_[a-z0-9_]+$")
 EN, ZH = "README.md", "README.zh-CN.md"
 ROOT_COMMAND_WORDS = ("make", "cd", "source", "python", "celery", "docker", "export")
-FENCE = "```"
+FENCE = walkthrough.FENCE
 COMMENT = re.compile(r"(^|\s)#(\s.*)?$")  # a `# comment` at the start or after a space
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 TABLE_LINK = re.compile(r"^\|\s*\[(\d\d_[a-z0-9_]+)\]\(([^)\s]+)\)")
@@ -51,29 +53,12 @@ def label(folder: Path) -> str:
 
 # ---------------------------------------------------------------- parsing (on strings)
 
-def fenced_blocks(text: str) -> list[tuple[str, list[str]]]:
-    """(info string, lines) of each fenced block; a fence may be indented, as in a list item."""
-    blocks, info, current = [], "", None
-    for line in text.splitlines():
-        if line.lstrip().startswith(FENCE):
-            if current is None:
-                info, current = line.strip()[len(FENCE):].strip(), []
-            else:
-                blocks.append((info, current))
-                current = None
-        elif current is not None:
-            current.append(line)
-    return blocks
+fenced_blocks = walkthrough.fenced_blocks  # the one README parser, shared with the tour
+dollar_commands = walkthrough.commands_in
 
 
 def code_blocks(text: str) -> list[list[str]]:
     return [lines for _, lines in fenced_blocks(text)]
-
-
-def dollar_commands(text: str) -> list[str]:
-    """A chapter README's commands: `$ ` lines in fenced blocks (as walkthrough.readme_commands)."""
-    return [line.lstrip()[2:].strip()
-            for block in code_blocks(text) for line in block if line.lstrip().startswith("$ ")]
 
 
 def strip_comment(line: str) -> str:
@@ -239,14 +224,6 @@ def test_every_chapter_with_a_readme_is_checked():
     missing = sorted((on_disk | toured) - checked)
     assert not missing, f"chapter folders without a {EN}, so never checked: {missing}"
     assert readme_pairs()[0] == ROOT and len(readme_pairs()) == len(checked) + 1
-
-
-@pytest.mark.parametrize("folder", chapter_dirs(), ids=label)
-def test_commands_are_read_as_the_tour_reads_them(folder):
-    """dollar_commands parses a README the way tour.walkthrough.readme_commands does."""
-    from tour import walkthrough
-    english = (folder / EN).read_text(encoding="utf-8")
-    assert dollar_commands(english) == walkthrough.readme_commands(folder)
 
 
 @pytest.mark.parametrize("folder", readme_pairs(), ids=label)

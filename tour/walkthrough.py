@@ -118,12 +118,31 @@ def find(wanted: str) -> Chapter:
     raise KeyError(f"no chapter {wanted!r}; valid chapters: {valid} (or a number such as 01)")
 
 
+FENCE = "```"
+
+
+def fenced_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """(info string, lines) of each fenced code block of a README; a fence may be indented,
+    as in a list item."""
+    blocks, info, current = [], "", None
+    for line in text.splitlines():
+        if line.lstrip().startswith(FENCE):
+            if current is None:
+                info, current = line.strip()[len(FENCE):].strip(), []
+            else:
+                blocks.append((info, current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def commands_in(text: str) -> list[str]:
+    """The commands a chapter README shows: the `$ ` lines of its fenced code blocks."""
+    return [line.lstrip()[2:].strip() for _, block in fenced_blocks(text)
+            for line in block if line.lstrip().startswith("$ ")]
+
+
 def readme_commands(path: Path) -> list[str]:
-    """Commands a chapter README shows: lines starting with '$ ' inside fenced code blocks."""
-    commands, fenced = [], False
-    for line in (path / "README.md").read_text(encoding="utf-8").splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        elif fenced and line.lstrip().startswith("$ "):
-            commands.append(line.lstrip()[2:].strip())
-    return commands
+    """The commands the README.md in the chapter folder path shows (see commands_in)."""
+    return commands_in((path / "README.md").read_text(encoding="utf-8"))
