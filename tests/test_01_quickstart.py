@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT, flower_env, http_get, marked, tour_env
+from tests.readme_output import assert_readme_shows
 from tour import procs, walkthrough
 from tour.redis_server import RedisServer, free_port
 
@@ -19,6 +20,7 @@ def test_walkthrough(lab, figures):
     """Every step of the README, in order, with the Procfile's worker."""
     lab.start("worker")
     outputs = [lab.run_step(step).output for step in lab.chapter.steps]
+    assert_readme_shows(lab.chapter, lab.chapter.steps, outputs)  # README's sample output
     submit, _, states, failure, unknown, bad_input, type_error = outputs
     assert submit.count("-> 5  (state SUCCESS)") == 3
     # shaky_add fails twice (RETRY, RETRY), then succeeds

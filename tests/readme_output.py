@@ -1,0 +1,230 @@
+"""A chapter README's sample output, compared with what the walkthrough really printed.
+
+What counts as sample output: in a fenced code block of README.md, a line `$ <command>`
+followed by the lines up to the next `$ ` line or the end of the block is what that command
+prints (the fence's own indentation is removed; blank lines at the end are dropped). Each
+walkthrough step (steps.toml `[[step]]`) is paired with the README's next `$ ` line showing
+the same command, in the order of the steps (tests/test_walkthrough.py checks that order).
+Only README.md is read: tests/test_languages.py requires README.zh-CN.md's code blocks to
+be the same.
+
+The rule, line by line (strict):
+- every README line must match a real line, in order; the README may not skip a real line,
+  not even at the end, except where it says so:
+- a README line that is only `...` stands for any number of real lines (zero or more);
+- `...` inside a line stands for any text within that one line (as in
+  `'id': '8451985a-...'`), so what a README leaves out is always visible to the reader;
+- a step whose README block shows no output at all is an error: show the output, or `...`.
+
+Before two lines are compared both are masked: the values below, which differ from one run
+to the next, become placeholders; everything else (counts, results, states, messages,
+exit codes) must be exactly the same. Runs of spaces compare as one space (a masked value
+changes the width of a column, and the padding with it), and the ends of lines are stripped.
+- task ids: uuids, and a uuid shortened to its first group and `-...`          -> <id>
+- dates and times: `2026-11-27T16:36:41.906777+00:00`, `2026-11-27 16:56:36,976`,
+  `16:36:25.224`, `16:36:25`, a date `2026-11-27`, a month-day `11-28` after a weekday,
+  and the weekday in front of a date (a date decides its weekday)              -> <date>, <time>
+- a UTC offset of the machine's clock, `UTC+00:00`                             -> UTC<offset>
+- durations: a number directly followed by a unit of time (`2.0 s`, `2.0s`, `16.6 ms`,
+  `+1.9 s`, `0.23 s`), and a rate per second (`183/s`)                        -> <n> s, <n>/s
+- process ids (`pid 25324`, `process 25327`, `ForkPoolWorker-3`)                -> <pid>
+- ports after a loopback address (`127.0.0.1:6379`, `localhost:8000`)           -> :<port>
+- host names: `celery@vm`, `drill@yourhost`                                     -> @<host>
+- memory addresses (`0x7f3a2c1b5e10`) and temporary file names (`/tmp/drill-worker-zns9d0_o.log`)
+- a few values that a chapter's lesson makes vary on purpose (random TTL jitter, how many
+  times an unacknowledged message is redelivered in a race with a timer): CHAPTER_MASKS
+  below lists each, with the reason; the chapter's own asserts check those values instead.
+
+The functions work on strings; the self-tests in tests/test_readme_output.py feed them
+altered copies to prove they fail, and with which message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FENCE = "```"
+ELLIPSIS = "..."
+
+WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+MASKS: list[tuple[re.Pattern, str]] = [(re.compile(p), r) for p, r in [
+    # ids first: their digits would otherwise look like times or numbers
+    (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<id>"),
+    (r"\b[0-9a-f]{8}-\.\.\.", "<id>"),
+    (r"\b0x[0-9a-f]{4,}\b", "0x<addr>"),
+    (r"/tmp/[\w./-]+", "/tmp/<file>"),
+    # dates and times
+    (rf"\b{WEEKDAY} (?=\d\d\d\d-\d\d-\d\d|\d\d-\d\d\b)", "<weekday> "),
+    (r"\b\d\d\d\d-\d\d-\d\d(?=[T ]\d\d:\d\d)", "<date>"),
+    (r"\b\d\d\d\d-\d\d-\d\d\b", "<date>"),
+    (r"(?<=<weekday> )\d\d-\d\d\b", "<date>"),
+    (r"(?<![\d:])\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:\d\d)?(?![\d:])", "<time>"),
+    (r"(?<=<date>[T ])\d\d:\d\d\b", "<time>"),
+    (r"\bUTC[+-]\d\d:\d\d\b", "UTC<offset>"),
+    # durations and rates
+    (r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?= ?(?:s|ms|µs|seconds?)\b)", "<n>"),
+    (r"(?<![\w.])\d+(?:\.\d+)?/s\b", "<n>/s"),
+    # processes, ports, hosts
+    (r"\b(pid|process|PID) \d+\b", r"\1 <pid>"),
+    (r"\bForkPoolWorker-\d+\b", "ForkPoolWorker-<n>"),
+    (r"\b(127\.0\.0\.1|localhost|0\.0\.0\.0):\d+\b", r"\1:<port>"),
+    (r"(?<=[\w%])@[\w.%-]+", "@<host>"),
+]]
+
+# Values a lesson makes vary on purpose, per chapter: (chapter, pattern, replacement, why).
+CHAPTER_MASKS: list[tuple[str, re.Pattern, str, str]] = []
+
+
+@dataclass
+class Sample:
+    """One `$ command` of a README and the output lines shown under it."""
+    command: str
+    line: int                                  # README line number of the `$ ` line
+    output: list[tuple[int, str]] = field(default_factory=list)  # (README line number, text)
+
+
+def samples(text: str) -> list[Sample]:
+    """Every `$ command` in the fenced blocks of a README, with the lines shown under it."""
+    found: list[Sample] = []
+    indent: int | None = None  # the open fence's indentation; None outside blocks
+    current: Sample | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(FENCE):
+            if indent is None:
+                indent = len(line) - len(line.lstrip())
+            else:
+                indent, current = None, None
+            continue
+        if indent is None:
+            continue
+        body = line[indent:] if line[:indent].strip() == "" else line.lstrip()
+        if body.startswith("$ "):
+            current = Sample(body[2:].strip(), number)
+            found.append(current)
+        elif current is not None:
+            current.output.append((number, body))
+    for sample in found:
+        while sample.output and not sample.output[-1][1].strip():
+            sample.output.pop()
+    return found
+
+
+def mask(line: str, chapter: str = "") -> str:
+    """The line with every run-dependent value replaced, spaces collapsed, ends stripped."""
+    for pattern, replacement in MASKS:
+        line = pattern.sub(replacement, line)
+    for name, pattern, replacement, _why in CHAPTER_MASKS:
+        if name == chapter:
+            line = pattern.sub(replacement, line)
+    return " ".join(line.split())
+
+
+def line_matches(readme: str, real: str, chapter: str = "") -> bool:
+    """A README line against a real line, both masked; `...` inside the README line is any text."""
+    pattern = ".*".join(re.escape(part) for part in mask(readme, chapter).split(ELLIPSIS))
+    return re.fullmatch(pattern, mask(real, chapter)) is not None
+
+
+def is_gap(line: str) -> bool:
+    return line.strip() == ELLIPSIS
+
+
+def difference(shown: list[tuple[int, str]], real: list[str], chapter: str = "") -> str:
+    """'' when the README's lines match the real output; otherwise where they first part.
+
+    shown: (README line number, text) of the sample output; real: the lines really printed."""
+    real = list(real)
+    while real and not real[-1].strip():
+        real.pop()
+    # Runs of README lines between `...` lines; each run matches consecutive real lines.
+    segments: list[tuple[bool, list[tuple[int, str]]]] = []  # (after a `...`, lines)
+    gap = False
+    for entry in shown:
+        if is_gap(entry[1]):
+            gap = True
+        elif gap or not segments:
+            segments.append((gap, [entry]))
+            gap = False
+        else:
+            segments[-1][1].append(entry)
+    trailing_gap = gap
+    position = 0
+    for index, (floating, lines) in enumerate(segments):
+        final = index == len(segments) - 1 and not trailing_gap
+        if final and floating:   # the last run, after a `...`: the last real lines
+            tail = len(real) - len(lines)
+            starts = [tail] if tail >= position else []
+        elif floating:           # between two `...`: the first place it fits
+            starts = range(position, len(real) - len(lines) + 1)
+        else:                    # before any `...`: from the first real line
+            starts = [position]
+        best = (0, starts[0] if starts else position)  # the closest attempt, for the message
+        for start in starts:
+            matched = 0
+            while (matched < len(lines) and start + matched < len(real)
+                   and line_matches(lines[matched][1], real[start + matched], chapter)):
+                matched += 1
+            if matched == len(lines):
+                position = start + matched
+                break
+            if matched > best[0]:
+                best = (matched, start)
+        else:
+            matched, start = best
+            number, text = lines[matched]
+            at = start + matched
+            got = real[at] if at < len(real) else None
+            where = (f"(after a `...`, so anywhere from real line {position + 1} on; closest "
+                     f"attempt shown)\n" if floating and len(starts) > 1 else "")
+            return (f"{where}README line {number}: {text.strip()!r}\n"
+                    f"  real line {at + 1}: {'(the output has ended)' if got is None else repr(got.strip())}\n"
+                    f"  masked, README: {mask(text, chapter)!r}\n"
+                    f"  masked, real:   {'' if got is None else mask(got, chapter)!r}")
+        if final and position < len(real):
+            return (f"README line {lines[-1][0]} is the block's last and matches real line "
+                    f"{position}, but the real output goes on (end the block with `...` if "
+                    f"that is meant):\n  real line {position + 1}: {real[position].strip()!r}")
+    return ""
+
+
+def readme_text(chapter) -> str:
+    """The chapter's README.md, from the real folder (the run may use a scratch copy)."""
+    real = ROOT / chapter.name / "README.md"
+    return (real if real.exists() else chapter.path / "README.md").read_text(encoding="utf-8")
+
+
+def step_differences(text: str, chapter_name: str, runs: list[tuple[str, str]]) -> list[str]:
+    """For each (command, real output) of the steps, in order: what differs from the README."""
+    shown = samples(text)
+    problems, position = [], 0
+    for command, output in runs:
+        later = [i for i in range(position, len(shown)) if shown[i].command == command]
+        if not later:
+            problems.append(f"`{command}`: README.md shows no `$ {command}` (after the previous step's)")
+            continue
+        sample = shown[later[0]]
+        position = later[0] + 1
+        if not sample.output:
+            problems.append(f"`{command}` (README line {sample.line}): the README shows no output; "
+                            "show what it prints, or `...`")
+            continue
+        problem = difference(sample.output, output.splitlines(), chapter_name)
+        if problem:
+            problems.append(f"`{command}` (README line {sample.line}) differs from the real run:\n"
+                            f"{problem}\n   the real output:\n"
+                            + "\n".join(f"   {n:>3} | {line}" for n, line in
+                                        enumerate(output.splitlines(), start=1)))
+    return problems
+
+
+def assert_readme_shows(chapter, steps, outputs) -> None:
+    """Fail, naming each step, when README.md's sample output differs from the real run.
+
+    steps: the walkthrough steps that ran; outputs: their real outputs (str), in order."""
+    runs = [(step.run, output) for step, output in zip(steps, outputs, strict=True)]
+    problems = step_differences(readme_text(chapter), chapter.name, runs)
+    assert not problems, (f"{chapter.name}/README.md's sample output differs from what the "
+                          "walkthrough printed:\n\n" + "\n\n".join(problems))
