@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
+from tests.readme_output import assert_readme_shows
 from tour import procs
 
 CHAPTER = "05_django_integration"
@@ -117,6 +118,7 @@ def test_walkthrough(lab, site):
                     r"migrated yet'", timeout=REFRESH + 10)
     assert "banner cache not refreshed: no such table: home_banner" in worker.output()
     outputs = {step.run.split()[2]: lab.run_step(step).output for step in lab.chapter.steps}
+    assert_readme_shows(lab.chapter, lab.chapter.steps, list(outputs.values()))  # README's sample output
 
     # cache-aside through the real server: 1 query on the miss, 0 on the hit
     api = outputs["try_banner_api"]
