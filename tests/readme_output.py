@@ -42,7 +42,7 @@ changes the width of a column, and the padding with it), and the ends of lines a
   and of the next fires of an interval entry, and how many beat ticks fall inside a 6 s
   window; chapter 06: avalanche.py's per-0.25 s histogram and peaks, from real query times
   and random TTLs): CHAPTER_MASKS below lists each with the reason, and the chapter's own
-  asserts check those values instead. A line-level mask never hides a whole line.
+  asserts check those values instead.
 
 A test that changes a setting on purpose (chapter 05 refreshes the banner cache every 3 s
 instead of the README's 5) says so with `as_if`, which rewrites just that value in the real
