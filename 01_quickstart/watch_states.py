@@ -13,7 +13,10 @@ from celery_task import add, divide, require_redis, save_last_id, shaky_add
 def watch(number, label, result, timeout=30):
     """Poll the result backend every 50 ms and print each new state with its time."""
     print(f"[{number}] sent {label} -> id {result.id}")
-    started, last = time.monotonic(), None
+    # Sent and not yet reported on by a worker: PENDING. An idle worker may report STARTED
+    # within milliseconds, before the first look below, so the timeline starts here.
+    started, last = time.monotonic(), "PENDING"
+    print(f"    {0:5.2f} s  {last}")
     while time.monotonic() - started < timeout:
         state = result.state
         if state != last:

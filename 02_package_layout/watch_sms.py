@@ -20,7 +20,9 @@ while True:
     meta = result.backend.get_task_meta(result.id)  # state and its detail, read together
     state = meta["status"]
     detail = f"  ({meta['result']})" if state == "RETRY" else ""  # why it is retried
-    if (state, detail) != last:
+    # PENDING and STARTED last a few milliseconds here (the gateway answers at once), so a
+    # poll sees them one run and misses them the next: show what lasts, each RETRY and the end.
+    if (state, detail) != last and state not in ("PENDING", "STARTED"):
         last = (state, detail)
         print(f"    {time.monotonic() - started:5.2f} s  {state}{detail}")
     if state in ("SUCCESS", "FAILURE"):

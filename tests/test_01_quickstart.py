@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from tests.readme_output import assert_readme_shows
+
 CHAPTER = "01_quickstart"
 
 
@@ -12,6 +14,7 @@ def test_walkthrough(lab, figures):
     """Every step of the README, in order, with the Procfile's worker."""
     lab.start("worker")
     outputs = [lab.run_step(step).output for step in lab.chapter.steps]
+    assert_readme_shows(lab.chapter, lab.chapter.steps, outputs)  # README's sample output
     submit, _, states, failure, unknown, bad_input, type_error = outputs
     assert submit.count("-> 5  (state SUCCESS)") == 3
     # shaky_add fails twice (RETRY, RETRY), then succeeds

@@ -8,13 +8,16 @@ import sys
 import time
 
 from tests.conftest import ROOT, marked, tour_env
+from tests.readme_output import assert_readme_shows
 
 CHAPTER = "02_package_layout"
 
 
 def test_walkthrough(lab):
     worker = lab.start("worker")
-    registered, submit, _, sms, unregistered = [lab.run_step(s).output for s in lab.chapter.steps]
+    outputs = [lab.run_step(s).output for s in lab.chapter.steps]
+    assert_readme_shows(lab.chapter, lab.chapter.steps, outputs)  # README's sample output
+    registered, submit, _, sms, unregistered = outputs
     # the worker knows exactly the three modules of include=[...], not coupon_task
     names = re.findall(r"\* (celery_task\.\S+)", registered)
     assert sorted(names) == ["celery_task.course_task.add", "celery_task.order_task.make_order",

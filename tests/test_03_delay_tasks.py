@@ -10,6 +10,8 @@ from datetime import datetime
 
 import redis as redis_py
 
+from tests.readme_output import assert_readme_shows
+
 CHAPTER = "03_delay_tasks"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -38,10 +40,16 @@ def test_walkthrough(lab):
         if name != "flower":  # the dashboard is optional (tests/test_flower.py starts it)
             lab.start(name)
     steps = iter(lab.chapter.steps)
+    printed = []  # each step's output, for the README comparison at the end
+
+    def run_step(step):
+        result = lab.run_step(step)
+        printed.append(result.output)
+        return result
 
     # 1. delay(), countdown=3 and eta=now+3 s: the delayed ones start at their eta, not before,
     #    and less than 2 s after it; each runs exactly once.
-    submit = lab.run_step(next(steps)).output
+    submit = run_step(next(steps)).output
     ids = sent_ids(submit)
     assert len(ids) == 3, submit
     for how, task_id in ids.items():
@@ -58,30 +66,30 @@ def test_walkthrough(lab):
     assert "too late: it already ran" in too_late.output
 
     # 2. naive datetimes, read the way the worker reads them
-    naive = lab.run_step(next(steps)).output
+    naive = run_step(next(steps)).output
     assert re.search(r"now\(timezone\.utc\) \+ 50 s .*\+00:00 .*runs in 50 s", naive), naive
 
     # 3-5. two delayed tasks held by the worker; the eta one is revoked and never runs
-    held = lab.run_step(next(steps)).output
+    held = run_step(next(steps)).output
     held_ids = sent_ids(held)
-    scheduled = lab.run_step(next(steps)).output
+    scheduled = run_step(next(steps)).output
     countdown_id = held_ids["send_sms.apply_async(args=(...), countdown=12)"]
     eta_id = held_ids["send_sms.apply_async(args=(...), eta=now + 12 s)"]
     assert countdown_id in scheduled and eta_id in scheduled, scheduled
-    revoke = lab.run_step(next(steps))
+    revoke = run_step(next(steps))
     assert runs(lab, eta_id) == []
     assert len(runs(lab, countdown_id)) == 1  # its twin was not revoked: it ran
     lab.procs[0].wait_for(rf"Discarding revoked task: celery_task\.send_sms\[{eta_id}\]", timeout=5)
     assert revoke.seconds < 15
 
     # 6. an SMS that expired while the worker was busy ends REVOKED and never runs
-    expires = lab.run_step(next(steps)).output
+    expires = run_step(next(steps)).output
     stale, fresh = re.findall(rf"-> id ({UUID})", expires)
     assert runs(lab, stale) == [] and len(runs(lab, fresh)) == 1
 
     # 7. the trap: the short visibility timeout delivers the same SMS again and again; each
     #    copy runs at the due time. The fixed app, sweeping just as often, runs it once.
-    trap = lab.run_step(next(steps)).output
+    trap = run_step(next(steps)).output
     short_id, fixed_id = re.findall(rf"-> id ({UUID})", trap)
     short_runs, fixed_runs = runs(lab, short_id), runs(lab, fixed_id)
     assert len(short_runs) > 1, trap
@@ -90,6 +98,7 @@ def test_walkthrough(lab):
     for run in short_runs + fixed_runs:
         assert 0 <= lateness(run) < 2, run
     assert next(steps, None) is None
+    assert_readme_shows(lab.chapter, lab.chapter.steps, printed)  # README's sample output
 
 
 def test_scripts_without_a_worker_say_what_to_check(lab):

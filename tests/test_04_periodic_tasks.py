@@ -9,6 +9,8 @@ import time
 
 import redis as redis_py
 
+from tests.readme_output import assert_readme_shows
+
 CHAPTER = "04_periodic_tasks"
 ADD = "celery_task.course_task.add"
 
@@ -99,6 +101,7 @@ def test_walkthrough(lab):
     beat_started = time.time()
     lab.start("beat")
     preview, count, aps = lab.chapter.steps
+    outputs = []  # each step's output, for the README comparison at the end
 
     # 1. the preview: the lesson's crontab fires at every minute of 8 o'clock on Mondays
     out = lab.run_step(preview).output
@@ -106,6 +109,7 @@ def test_walkthrough(lab):
     assert re.search(rf"^    = \w{{3}} [\d-]+ [\d:]+ {time.strftime('%Z')} on this machine's clock", out,
                      re.MULTILINE), out
     assert "beat_schedule (Asia/Shanghai time):" in out, out
+    outputs.append(out)
     assert re.search(r"\* 8 \* \* 1 .*60 Monday fires: Mon 08:00, 08:01, 08:02, \.\.\. 08:59", out), out
     assert re.search(r"0 8 \* \* 1 .* 1 Monday fire: Mon 08:00$", out, re.MULTILINE), out
     # the 1 s entry's next fires are 1 s apart; the fixed crontab's are a week apart
@@ -121,6 +125,7 @@ def test_walkthrough(lab):
     # 2. beat with a 1 s interval, over a 6 s window: 6 runs, give or take one
     started = time.time()
     out = lab.run_step(count).output
+    outputs.append(out)
     finished = time.time()
     window = float(re.search(r"runs in those ([\d.]+) s", out).group(1))
     ran = int(re.search(r"add_every_1_second +ran +(\d+)", out).group(1))
@@ -146,9 +151,11 @@ def test_walkthrough(lab):
     behind = (now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec - (h * 3600 + m * 60 + sec)) % 86400
     assert behind < 60, out  # printed on the local clock (not 8 hours off), a moment ago
     assert "(Asia/Shanghai time)" in out, out
+    outputs.append(out)
     pids = set(re.findall(r"add\(3, 5\) = 8  \(run \d+, process (\d+)", out))
     assert len(pids) == 1 and f"inside this process {pids.pop()}" in out, out
     assert re.search(r"cron\[hour='8-23'\] +\w{3} \S+ 08:00, \w{3} \S+ 09:00", out), out
+    assert_readme_shows(lab.chapter, lab.chapter.steps, outputs)  # README's sample output
 
     # 4. every entry of beat_schedule runs as often as its name says, measured
     assert_every_entry_keeps_its_name(lab, beat_schedule(lab), beat_started)

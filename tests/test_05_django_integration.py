@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 import redis as redis_py
 
+from tests.readme_output import assert_readme_shows
 from tour import runner, walkthrough
 
 CHAPTER = "05_django_integration"
@@ -103,6 +104,9 @@ def test_walkthrough(lab, site):
                     r"migrated yet'", timeout=REFRESH + 10)
     assert "banner cache not refreshed: no such table: home_banner" in worker.output()
     outputs = {step.run.split()[2]: lab.run_step(step).output for step in lab.chapter.steps}
+    # README's sample output, as it reads with the README's refresh period (5 s, not REFRESH)
+    assert_readme_shows(lab.chapter, lab.chapter.steps, list(outputs.values()),
+                        as_if={rf"\b(every|at most) {REFRESH} s\b": r"\1 5 s"})
 
     # cache-aside through the real server: 1 query on the miss, 0 on the hit
     api = outputs["try_banner_api"]

@@ -6,6 +6,8 @@ import json
 import re
 
 
+from tests.readme_output import assert_readme_shows
+
 CHAPTER = "06_cache_consistency"
 
 
@@ -30,8 +32,9 @@ def test_walkthrough(lab):
     """Every step of the README, in order, with the Procfile's worker and beat."""
     worker = lab.start("worker")
     beat = lab.start("beat")
-    race, penetration, breakdown, avalanche = [lab.run_step(step).output
-                                               for step in lab.chapter.steps]
+    outputs = [lab.run_step(step).output for step in lab.chapter.steps]
+    assert_readme_shows(lab.chapter, lab.chapter.steps, outputs)  # README's sample output
+    race, penetration, breakdown, avalanche = outputs
 
     # race.py: 1-3 end stale for the TTL; 4 and 5 end consistent, after a short window
     result = verdicts(race)

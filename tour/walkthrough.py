@@ -137,10 +137,43 @@ def fenced_blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
+@dataclass
+class Sample:
+    """One `$ command` of a README and the output lines shown under it."""
+    command: str
+    line: int                                  # README line number of the `$ ` line
+    output: list[tuple[int, str]] = field(default_factory=list)  # (README line number, text)
+
+
+def readme_samples(text: str) -> list[Sample]:
+    """Every `$ command` in the fenced blocks of a README, with the lines shown under it."""
+    found: list[Sample] = []
+    indent: int | None = None  # the open fence's indentation; None outside blocks
+    current: Sample | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(FENCE):
+            if indent is None:
+                indent = len(line) - len(line.lstrip())
+            else:
+                indent, current = None, None
+            continue
+        if indent is None:
+            continue
+        body = line[indent:] if line[:indent].strip() == "" else line.lstrip()
+        if body.startswith("$ "):
+            current = Sample(body[2:].strip(), number)
+            found.append(current)
+        elif current is not None:
+            current.output.append((number, body))
+    for sample in found:
+        while sample.output and not sample.output[-1][1].strip():
+            sample.output.pop()
+    return found
+
+
 def commands_in(text: str) -> list[str]:
     """The commands a chapter README shows: the `$ ` lines of its fenced code blocks."""
-    return [line.lstrip()[2:].strip() for _, block in fenced_blocks(text)
-            for line in block if line.lstrip().startswith("$ ")]
+    return [sample.command for sample in readme_samples(text)]
 
 
 def readme_commands(path: Path) -> list[str]:
