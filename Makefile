@@ -2,6 +2,7 @@
 #   make tour            run every chapter, narrated   (make tour CH=03, AUTO=1 to not pause,
 #                        FLOWER=1 to open the Flower dashboard beside each chapter)
 #   make test            the test suite (starts its own private Redis; CH=03 for one chapter)
+#   make check           the checks that start no worker (README drift, figures, links), seconds
 #   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
 #   make clean           stop that Redis, remove .venv, .run and files the chapters leave
 #   make bench           benchmarks and drills on bench's own Redis -> bench/RESULTS.md, READMEs
@@ -19,10 +20,10 @@ PY := $(VENV)/bin/python
 CH ?=
 export CH AUTO FLOWER
 
-.PHONY: help venv venv-dev tour test redis redis-stop clean bench
+.PHONY: help venv venv-dev tour test check redis redis-stop clean bench
 
 help:
-	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is needed (none found on PATH)."; exit 1; fi
@@ -57,6 +58,13 @@ tour: $(VENV)/.runtime
 test: $(VENV)/.dev
 	@$(PY) -m tour.provision
 	@$(PY) -m pytest $(if $(CH),--cov-fail-under=0) $(PYTEST_ARGS)
+
+# What a change to a README, steps.toml or the figures can break, without starting workers.
+CHECKS := tests/test_walkthrough.py tests/test_languages.py tests/test_figures.py \
+	tests/test_official_docs.py tests/test_every_file_is_run.py tests/test_readme_output.py \
+	tests/test_databases.py
+check: $(VENV)/.dev
+	@$(PY) -m pytest -q -n0 --no-cov $(CHECKS)
 
 # Benchmarks and drills (bench/) on bench's own Redis; the figures go to bench/results/*.json,
 # bench/RESULTS.md and the READMEs' figure blocks (tests/test_figures.py checks they agree).

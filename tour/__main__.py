@@ -209,6 +209,7 @@ def main(argv: list[str]) -> int:
         if found.started:
             found.stop()
             say("[redis] stopped the Redis this tour started", "dim")
+        procs.kill_children()  # a step Ctrl-C caught between its start and its first line
     summary(outcomes, interrupted)
     if interrupted:
         return 130

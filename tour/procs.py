@@ -196,6 +196,19 @@ def run_step(command: str, cwd: Path, env: dict[str, str], timeout: float = 60.0
                       time.monotonic() - started, timed_out.is_set())
 
 
+def kill_children() -> int:
+    """SIGKILL whatever this process started that is still alive (the last resort of a
+    Ctrl-C); returns how many there were."""
+    left = psutil.Process().children(recursive=True)
+    for proc in left:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(left, timeout=5)
+    return len(left)
+
+
 def exit_note(code: int | None) -> str:
     """How a stopped process ended, for a learner: "" for a normal stop (exit 0, or ended by
     the SIGTERM we sent, as Django's runserver is), else what went wrong."""
