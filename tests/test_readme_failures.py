@@ -28,16 +28,14 @@ Runs happen in scratch copies, never in the chapter folders, and never on port 6
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis as redis_py
 
-from tour import procs, walkthrough
+from tour import procs, runner, walkthrough
 from tour.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +49,6 @@ MID_WAIT = ("mid-wait", "goes away", "went away", "中途", "等待期间")
 NO_WORKER = ("no worker", "没有 worker")
 # Scripts that never talk to Redis (they cannot show a Redis problem), as in steps.toml.
 OFFLINE = ("naive_eta.py", "preview.py", "aps_demo.py", "drill_redis_restart.py", "manage.py migrate")
-SCRATCH_IGNORE = shutil.ignore_patterns("__pycache__", ".last_task_id", "celerybeat-schedule*",
-                                        "db.sqlite3*")
 CODE_SPAN = re.compile(r"``\s?(.+?)\s?``|`([^`]+)`")
 
 
@@ -177,33 +173,31 @@ class Outcome:
 
 
 class Runner:
-    """Runs each distinct Run once (both languages ask for the same ones) in scratch copies."""
+    """Runs each distinct Run once (both languages ask for the same ones), each chapter in
+    its scratch copy through the tour's runner."""
 
-    def __init__(self, scratch: Path, redis_url: str):
-        self.scratch, self.redis_url = scratch, redis_url
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
         self.done: dict[Run, Outcome] = {}
-        self.workers: dict[str, procs.Proc] = {}
+        self.chapters: dict[str, runner.ChapterRun] = {}
+
+    def chapter(self, name: str) -> runner.ChapterRun:
+        if name not in self.chapters:
+            self.chapters[name] = runner.ChapterRun(walkthrough.load(ROOT / name), self.redis_url,
+                                                    env={"AUTO": "1"})
+        return self.chapters[name]
 
     def folder(self, chapter: str) -> Path:
-        if not chapter:
-            return ROOT
-        copy = self.scratch / chapter
-        if not copy.exists():
-            shutil.copytree(ROOT / chapter, copy, ignore=SCRATCH_IGNORE)
-        return copy
+        return self.chapter(chapter).path if chapter else ROOT
 
-    def env(self, url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return procs.chapter_env(url, {"PYTHONDONTWRITEBYTECODE": "1", "AUTO": "1", **(extra or {})})
+    def env(self, url: str) -> dict[str, str]:
+        return procs.chapter_env(url, {"AUTO": "1"})
 
     def start_worker(self, chapter: str) -> None:
-        if chapter in self.workers:
-            return
-        found = walkthrough.load(ROOT / chapter)
-        command = next(c for name, c in found.processes.items() if name.startswith("worker"))
-        worker = procs.Proc("worker", command, self.folder(chapter), self.env(self.redis_url)).start()
-        self.workers[chapter] = worker
-        worker.wait_for(r"ready\.", timeout=60)
-        procs.worker_answers_ping(found.broker_url(self.redis_url), timeout=30)
+        run = self.chapter(chapter)
+        if not run.procs:
+            run.start(next(name for name, command in run.chapter.processes.items()
+                           if runner.is_worker(command)))
 
     def __call__(self, run: Run) -> Outcome:
         if run not in self.done:
@@ -219,7 +213,8 @@ class Runner:
         return Outcome(result.output, result.returncode, result.seconds)
 
     def mid_wait(self, run: Run) -> Outcome:
-        server = RedisServer.start(self.scratch / f"redis-{len(self.done)}", appendonly=False)
+        server = RedisServer.start(Path(self.folder(run.chapter)).parent / f"redis-{len(self.done)}",
+                                   appendonly=False)
         proc = procs.Proc("script", run.command, self.folder(run.chapter), self.env(server.url))
         try:
             proc.start()
@@ -238,27 +233,24 @@ class Runner:
         return Outcome(proc.output(), returncode, seconds)
 
     def close(self) -> None:
-        for worker in self.workers.values():
-            worker.stop()
+        for run in self.chapters.values():
+            run.close()
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory, redis_url):
-    client = redis_py.Redis.from_url(redis_url)
-    client.flushall()
-    client.close()
-    runner = Runner(tmp_path_factory.mktemp("failures"), redis_url)
-    yield runner
-    runner.close()
+def failures_runner(redis_url):
+    failures = Runner(redis_url)
+    yield failures
+    failures.close()
 
 
-def check_row(row: tuple[str, str], runner: Runner) -> list[str]:
+def check_row(row: tuple[str, str], failures: Runner) -> list[str]:
     """Run a row; the problems found (empty: the README says what is printed)."""
     you_run, you_see = row
     expected = expected_of(you_see)
     problems = []
     for run in runs_of(you_run):
-        outcome = runner(run)
+        outcome = failures(run)
         where = f"`{run.command}`" + (f" in {run.chapter}" if run.chapter else "") + f" ({run.redis} Redis)"
         for text in expected.texts:
             if run.redis == "down":
@@ -283,11 +275,12 @@ def test_both_languages_have_the_same_rows():
            [(code_spans(a), code_spans(b)) for a, b in chinese]
 
 
-@pytest.mark.parametrize("language", HEADERS)
-def test_every_row_prints_what_the_readme_says(language, runner):
+def test_every_row_prints_what_the_readme_says(failures_runner):
+    """Both languages in one test: each distinct command runs once, for both tables."""
     problems = []
-    for number, row in enumerate(table(language), start=1):
-        problems += [f"{language} row {number}: {p}" for p in check_row(row, runner)]
+    for language in HEADERS:
+        for number, row in enumerate(table(language), start=1):
+            problems += [f"{language} row {number}: {p}" for p in check_row(row, failures_runner)]
     assert not problems, "\n\n".join(problems)
 
 
