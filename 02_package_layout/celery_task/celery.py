@@ -9,6 +9,8 @@ import sys
 from celery import Celery  # the installed library (this file does not shadow it: Python 3
                            # imports are absolute, so `celery` here is never this module)
 
+from .outage import HandBackParkedTasks  # a consumer step, see the end of this file
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
     sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
@@ -52,6 +54,10 @@ app.conf.update(
            if "DRILL_VISIBILITY_TIMEOUT" in os.environ else {}),
     },
 )
+
+# After a Redis outage, the worker hands back the tasks it had taken but not started
+# (kombu parks them in the `unacked` hash for the visibility timeout): see outage.py.
+app.steps["consumer"].add(HandBackParkedTasks)
 
 
 # --- conveniences for the scripts next to this package ---------------------------------
