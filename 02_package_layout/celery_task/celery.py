@@ -10,6 +10,7 @@ from celery import Celery  # the installed library (this file does not shadow it
                            # imports are absolute, so `celery` here is never this module)
 
 from .outage import HandBackParkedTasks  # a consumer step, see the end of this file
+from .redis_lost import exit_when_redis_goes_away
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
@@ -64,6 +65,7 @@ app.steps["consumer"].add(HandBackParkedTasks)
 def require_redis():
     """One clear line and exit code 1 when Redis can't be used (instead of a traceback)."""
     where = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", BROKER_URL)  # never print a password
+    exit_when_redis_goes_away(where, app)  # and one line, too, if Redis goes away later
     try:
         app.backend.client.ping()
     except Exception:
