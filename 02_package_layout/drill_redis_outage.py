@@ -20,11 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-# (seconds Redis stays down, how many tasks have started when it goes): stopped later in
-# the second round, the worker holds fewer tasks than its prefetch limit and is waiting for
-# more, which is when Celery 5.7 crashes on the lost connection (see the README).
-ROUNDS = ((5, 4), (30, 10))
 TASKS = 20          # tasks in flight per round
+PREFETCH = 4 * 4    # what the worker takes ahead: 4 processes x worker_prefetch_multiplier 4
+# Each round: seconds Redis stays down, and when it goes (tasks started, tasks left in the
+# queue). Round 1: the worker holds all it may prefetch. Round 2: the queue is empty and the
+# worker holds fewer than that and waits for more, which is when Celery 5.7 crashes on a
+# lost connection (see the README). Either way no message is on its way from the queue to
+# the worker at that moment: one caught in that window is lost (see the README).
+ROUNDS = ((5, 4, TASKS - PREFETCH), (30, 10, 0))
 WAIT_AFTER = 60     # seconds after Redis is back within which every task must be done
 
 with socket.socket() as s:  # a free port for the drill's own Redis
@@ -117,19 +120,21 @@ def sleep_watching(seconds, supervisor, events):
         time.sleep(0.1)
 
 
-def one_round(number, down_for, stop_after, supervisor, first):
+def one_round(number, down_for, stop_after, queue_left, supervisor, first):
     numbers = range(first, first + TASKS)
     ids = [build_report.delay(n, 1.0).id for n in numbers]
     print(f"[{number}] sent {TASKS} x build_report (1 s each) to a worker running 4 at a time")
     events = []
     deadline = time.monotonic() + 30
-    while sum(runs_of(numbers)) < stop_after and time.monotonic() < deadline:
+    while (sum(runs_of(numbers)) < stop_after or broker.llen("celery") > queue_left) \
+            and time.monotonic() < deadline:
         sleep_watching(0.05, supervisor, events)
-    started = sum(runs_of(numbers))
+    started, waiting = sum(runs_of(numbers)), broker.llen("celery")
     server = start_redis.server
     server.terminate()  # a clean stop, as `make redis-stop` does: the AOF is written first
     server.wait()
-    print(f"    stopped Redis once {started} of them had started; it stays down for {down_for} s")
+    print(f"    stopped Redis with {started} started, {TASKS - waiting} taken by the worker, "
+          f"{waiting} in the queue; down for {down_for} s")
     sleep_watching(down_for, supervisor, events)
     start_redis.server = start_redis()
     back = time.monotonic()
@@ -155,8 +160,8 @@ print(f"[1] started Redis on port {PORT} and a worker: {' '.join(WORKER)}")
 print(f"    worker log: {supervisor.log.name} (kept only if a task is lost)")
 first_pid = supervisor.worker.pid
 try:
-    results = [one_round(2 + i, down, stop_after, supervisor, first=i * TASKS)
-               for i, (down, stop_after) in enumerate(ROUNDS)]
+    results = [one_round(2 + i, *when, supervisor, first=i * TASKS)
+               for i, when in enumerate(ROUNDS)]
 finally:
     supervisor.stop()
     start_redis.server.terminate()
@@ -164,7 +169,7 @@ finally:
 lost = sum(r[0] for r in results)
 twice = sum(r[1] for r in results)
 survived = supervisor.restarts == 0
-print(f"[{2 + len(ROUNDS)}] outages of {' s and '.join(str(down) for down, _ in ROUNDS)} s: submitted "
+print(f"[{2 + len(ROUNDS)}] outages of {' s and '.join(str(r[0]) for r in ROUNDS)} s: submitted "
       f"{TASKS * len(ROUNDS)}, completed {TASKS * len(ROUNDS) - lost}, lost {lost}, ran twice {twice}")
 print("    the worker survived both outages (one process throughout)" if survived else
       f"    the worker crashed {supervisor.restarts} time(s) (a Celery 5.7 bug, see the README) "

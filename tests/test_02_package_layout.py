@@ -64,7 +64,7 @@ def test_drill_redis_outage_loses_nothing(lab, figures):
     """Redis down 5 s, then 30 s, with 20 tasks in flight: every one completes within 60 s of
     Redis coming back (the visibility timeout is the chapter's 1 hour), none twice."""
     out = lab.run(lab.chapter.command("drill_redis_outage"), timeout=180).output
-    rounds = re.findall(r"stays down for (\d+) s.*?completed (\d+) of (\d+), ([\d.]+) s after "
+    rounds = re.findall(r"; down for (\d+) s.*?completed (\d+) of (\d+), ([\d.]+) s after "
                         r"Redis came back; lost (\d+) \(parked in unacked (\d+)\), ran twice (\d+)",
                         out, re.DOTALL)
     assert [(down, done, sent, lost) for down, done, sent, _, lost, _, _ in rounds] == [
