@@ -13,6 +13,7 @@ timeout 1 hour): a task that comes back quickly was handed back, not timed out.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def redis_binary():
 def start_redis():
     server = subprocess.Popen(
         [redis_binary(), "--port", str(PORT), "--bind", "127.0.0.1", "--dir", FOLDER,
-         "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL, start_new_session=True)
+         "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -77,8 +78,8 @@ class Supervisor:
         self.worker = self.spawn()
 
     def spawn(self):
-        return subprocess.Popen(WORKER, stdout=self.log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        # same process group as this script: stopping the drill's group stops them too
+        return subprocess.Popen(WORKER, stdout=self.log, stderr=subprocess.STDOUT)
 
     def watch(self):
         """Called often: restart a worker that has exited. Returns its exit code, or None."""
@@ -153,6 +154,7 @@ def one_round(number, down_for, stop_after, queue_left, supervisor, first):
     return TASKS - completed, twice, took
 
 
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (finally:) on SIGTERM too
 start_redis.server = start_redis()
 backend.delete("drill:runs")
 supervisor = Supervisor()
