@@ -16,6 +16,8 @@ import time
 from celery import Celery
 from kombu.utils.url import maybe_sanitize_url
 
+from redis_lost import exit_when_redis_goes_away
+
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers, so a task
 # left queued in one chapter can never be picked up by another chapter's worker.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
@@ -35,12 +37,15 @@ app.conf.update(
     result_expires=24 * 3600,        # results are kept for one day, then deleted
     broker_connection_retry_on_startup=True,  # a worker started before Redis waits for it
     redis_socket_connect_timeout=3,  # notice a Redis that is down within 3 s
+    result_backend_always_retry=True,  # a task finishing while Redis is down stores its
+                                       # result once Redis is back, instead of losing it
 )
 
 
 def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis can't be used."""
     where = maybe_sanitize_url(BROKER_URL)  # never print a password (redis://:**@host)
+    exit_when_redis_goes_away(where, app)  # and one line, too, if Redis goes away later
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...

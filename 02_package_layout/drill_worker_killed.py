@@ -18,6 +18,7 @@ import time
 
 import psutil
 import redis
+from celery.exceptions import TimeoutError as ResultTimeout
 
 from celery_task.celery import BACKEND_URL, require_redis
 from celery_task.report_task import build_report
@@ -59,8 +60,9 @@ wait_until_started(10)  # a few more have started, and some are running right no
 os.killpg(worker.pid, signal.SIGKILL)
 worker.wait()
 print(f"[4] killed the whole worker (pid {worker.pid}) with SIGKILL: no chance to clean up")
-print(f"    its unacknowledged tasks stay in Redis; they are handed out again after the")
-print(f"    visibility timeout ({VISIBILITY_TIMEOUT} s here, 1 hour by default)")
+print("    its unacknowledged tasks stay parked in Redis: restarted under the same name, the")
+print("    worker hands them back at once (celery_task/outage.py); any other worker waits for")
+print(f"    the visibility timeout ({VISIBILITY_TIMEOUT} s here, 1 hour by default)")
 worker = start_worker()
 print("[5] restarted the worker; waiting for every task (at most 60 s)")
 deadline, completed = time.monotonic() + 60, 0
@@ -69,7 +71,7 @@ try:
         try:
             result.get(timeout=max(0.1, deadline - time.monotonic()))
             completed += 1
-        except Exception as exc:
+        except ResultTimeout as exc:
             print(f"    {result.id}: {exc!r}")
 finally:
     os.killpg(worker.pid, signal.SIGTERM)

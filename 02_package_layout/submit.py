@@ -31,11 +31,10 @@ print("[4] waiting for the results (at most 30 s each)")
 for task, result in sent:
     short_name = task.name.rsplit(".", 1)[1]
     try:
-        print(f"    {short_name} -> {result.get(timeout=30)!r}")
+        value = result.get(timeout=30, propagate=False)  # a task's exception is returned
     except ResultTimeout:
         raise SystemExit(f"[!] {task.name}: no result after 30 s. Is the worker running "
                          "(celery -A celery_task worker -l info) and does it list this task "
                          "(celery -A celery_task inspect registered)?")
-    except Exception as exc:  # the task failed in the worker: get() re-raises its exception
-        print(f"    {short_name} -> FAILURE: {exc!r}")
+    print(f"    {short_name} -> {'FAILURE: ' if result.failed() else ''}{value!r}")
 print("[5] send_sms's id is in .last_task_id: `python check_result.py` looks it up")

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from celery import Celery
 from kombu.utils.url import maybe_sanitize_url
 
+from redis_lost import exit_when_redis_goes_away
+
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
@@ -53,6 +55,7 @@ app.conf.update(
 
 def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis is not answering."""
+    exit_when_redis_goes_away(maybe_sanitize_url(BROKER_URL), app)  # also if it goes away later
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...

@@ -21,6 +21,8 @@ from pathlib import Path
 import redis
 from kombu.utils.url import maybe_sanitize_url
 
+from redis_lost import exit_when_redis_goes_away
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
     sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
@@ -49,6 +51,7 @@ cache = redis.Redis.from_url(CACHE_URL, decode_responses=True, socket_connect_ti
 
 def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis is not answering."""
+    exit_when_redis_goes_away(maybe_sanitize_url(CACHE_URL))  # also if it goes away later
     try:
         cache.ping()
     except (redis.RedisError, OSError):

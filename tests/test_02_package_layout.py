@@ -63,6 +63,28 @@ def test_drill_worker_killed_loses_nothing(lab, figures):
             f"submitted {submitted}, completed {completed}, lost {lost}, ran twice {twice}")
 
 
+def test_drill_redis_outage_loses_nothing(lab, figures):
+    """Redis down 5 s, then 30 s, with 20 tasks in flight: every one completes within 60 s of
+    Redis coming back (the visibility timeout is the chapter's 1 hour), none twice."""
+    out = lab.run(lab.chapter.command("drill_redis_outage"), timeout=180).output
+    rounds = re.findall(r"; down for (\d+) s.*?completed (\d+) of (\d+), ([\d.]+) s after "
+                        r"Redis came back; lost (\d+) \(parked in unacked (\d+)\), ran twice (\d+)",
+                        out, re.DOTALL)
+    assert [(down, done, sent, lost) for down, done, sent, _, lost, _, _ in rounds] == [
+        ("5", "20", "20", "0"), ("30", "20", "20", "0")], out
+    total = re.search(r"outages of 5 s and 30 s: submitted (\d+), completed (\d+), lost (\d+), "
+                      r"ran twice (\d+)\n +the worker (survived|crashed (\d+) time)", out)
+    submitted, completed, lost, twice = map(int, total.groups()[:4])
+    assert (submitted, completed, lost) == (40, 40, 0), out
+    crashes = int(total.group(6) or 0)
+    assert (crashes > 0) == ("the supervisor started it again" in out), out
+    fate = (f"the worker crashed {crashes} time(s), restarted by the drill's supervisor"
+            if crashes else "the worker survived both")
+    figures(f"drill Redis outage (5 s, 30 s; 20 tasks in flight each): lost {lost}, "
+            f"ran twice {twice}, all done {rounds[0][3]} s and {rounds[1][3]} s after Redis "
+            f"came back; {fate}")
+
+
 def test_drill_redis_restart(lab, figures):
     """With the append-only file a restart loses nothing; without persistence it does."""
     out = lab.run(lab.chapter.command("drill_redis_restart"), timeout=120).output

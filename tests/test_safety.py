@@ -24,6 +24,7 @@ DOWN = "redis://127.0.0.1:1"  # nothing listens on port 1
 # Commands that never talk to Redis, or that own their Redis, with the reason.
 NO_REDIS = {
     "python drill_redis_restart.py": "starts its own Redis on a spare port",
+    "python drill_redis_outage.py": "starts its own Redis on a spare port",
     "python naive_eta.py": "computes when naive and aware ETAs fall, without sending",
     "python preview.py": "computes fire times with Celery's schedule objects, offline",
     "python aps_demo.py --seconds 3": "APScheduler runs jobs in its own process, no Redis",

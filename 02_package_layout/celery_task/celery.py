@@ -10,6 +10,9 @@ from celery import Celery  # the installed library (this file does not shadow it
                            # imports are absolute, so `celery` here is never this module)
 from kombu.utils.url import maybe_sanitize_url
 
+from .outage import HandBackParkedTasks  # a consumer step, see the end of this file
+from .redis_lost import exit_when_redis_goes_away
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
     sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
@@ -54,11 +57,16 @@ app.conf.update(
     },
 )
 
+# After a Redis outage, the worker hands back the tasks it had taken but not started
+# (kombu parks them in the `unacked` hash for the visibility timeout): see outage.py.
+app.steps["consumer"].add(HandBackParkedTasks)
+
 
 # --- conveniences for the scripts next to this package ---------------------------------
 def require_redis():
     """One clear line and exit code 1 when Redis can't be used (instead of a traceback)."""
     where = maybe_sanitize_url(BROKER_URL)  # never print a password (redis://:**@host)
+    exit_when_redis_goes_away(where, app)  # and one line, too, if Redis goes away later
     try:
         app.backend.client.ping()
     except Exception:

@@ -15,6 +15,8 @@ from celery import Celery
 from celery.schedules import crontab
 from kombu.utils.url import maybe_sanitize_url
 
+from .redis_lost import exit_when_redis_goes_away
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
     sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
@@ -71,6 +73,7 @@ app.conf.beat_schedule = {
 
 def require_redis():
     """Scripts call this first: one clear line and exit code 1 when Redis is not answering."""
+    exit_when_redis_goes_away(maybe_sanitize_url(BROKER_URL), app)  # also if it goes away later
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...

@@ -11,9 +11,14 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from kombu.utils.url import maybe_sanitize_url
 
+from .redis_lost import exit_when_redis_goes_away
+
 
 def require_redis():
     """One clear line and exit code 1 when Redis is not answering (instead of a traceback)."""
+    from luffy_api.celery import app  # the Celery app: its result waits give up quickly too
+
+    exit_when_redis_goes_away(maybe_sanitize_url(settings.REDIS_URL).rstrip("/"), app)
     try:
         get_redis_connection("default").ping()
     except Exception:  # ConnectionError, TimeoutError, AuthenticationError...
