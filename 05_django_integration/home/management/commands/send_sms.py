@@ -26,7 +26,8 @@ class Command(BaseCommand):
         print(f"    {json.dumps(body)}")
         print("    the view only put a message in Redis and answered: sending takes the worker 1 s")
         print(f"[2] asking GET {body['status_url']} every 0.1 s:")
-        started, last = time.monotonic(), None
+        started, last = time.monotonic(), "PENDING"  # queued, as the 202 said
+        print(f"    {0:5.2f} s  {last}")
         while time.monotonic() - started < timeout:
             state = call("GET", body["status_url"]).json()
             if state["state"] != last:
