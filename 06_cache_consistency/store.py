@@ -6,7 +6,7 @@
     the cache     Redis database 14 (the Celery broker is database 12, results 13)
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379), SQLITE_PATH (default db.sqlite3
-in this folder), DB_LATENCY (seconds, default 0.05).
+in this folder).
 """
 
 import os
@@ -29,7 +29,7 @@ if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:pass
              "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 CACHE_URL = f"{REDIS_URL}/14"
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(Path(__file__).with_name("db.sqlite3")))
-DB_LATENCY = float(os.environ.get("DB_LATENCY", "0.05"))
+DB_LATENCY = 0.05        # seconds each database query waits first
 
 TTL = 60                  # seconds a product stays in the cache
 REFRESH_EVERY = 2.0       # seconds between two beat refreshes of the featured list
