@@ -6,7 +6,6 @@ a server the learner runs and nothing is left in the chapter folder."""
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import time
 import urllib.error
@@ -17,18 +16,13 @@ import redis as redis_py
 
 from tests.readme_output import assert_readme_shows
 from tour import runner, walkthrough
+from tour.redis_server import free_port
 
 CHAPTER = "05_django_integration"
 REFRESH = 3  # BANNER_REFRESH_SECONDS for the tests (the README's default is 5)
 SHOWN = ["Learn Celery by running it", "Redis: broker, results and cache",
          "Beat sends tasks on a schedule", "Django hands slow work to Celery"]
 DEAD_REDIS = "redis://127.0.0.1:1"  # nothing listens on port 1
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
