@@ -12,13 +12,17 @@ from celery.result import AsyncResult
 from celery_task import BROKER_URL, app, load_last_id, require_redis
 
 
-def still_queued(task_id):
+def where_is(task_id):
     """Celery says PENDING for any id it has no record of, even one that was never sent.
-    To tell "waiting" from "unknown", look for the task's message in the broker."""
+    To tell "waiting" from "unknown", look for the task's message in the broker:
+    "queue" (sent, no worker has taken it), "unacked" (a worker took it and has not
+    finished it), or None (nothing was sent with this id)."""
     broker = redis.Redis.from_url(BROKER_URL)
-    waiting = broker.lrange("celery", 0, -1)  # sent, not yet taken by a worker
-    taken = broker.hvals("unacked")           # taken by a worker, not finished yet (or an ETA)
-    return any(task_id.encode() in message for message in waiting + taken)
+    if any(task_id.encode() in message for message in broker.lrange("celery", 0, -1)):
+        return "queue"
+    if any(task_id.encode() in message for message in broker.hvals("unacked")):
+        return "unacked"
+    return None
 
 
 require_redis()
@@ -29,9 +33,14 @@ state = result.state  # one look-up in the result backend
 print(f"[1] task {task_id}{source}")
 
 if state == "PENDING":
-    if still_queued(task_id):
+    where = where_is(task_id)
+    if where == "queue":
         print("[2] PENDING: the task waits in the queue; no worker has started it yet.")
         print("    Is a worker running? celery -A celery_task worker -l info")
+    elif where == "unacked":
+        print("[2] PENDING: a worker took it and has not started it (its message is in the")
+        print("    `unacked` hash). If that worker is gone, Celery hands it out again after the")
+        print("    visibility timeout (1 hour by default); chapter 02 shows how to get it sooner.")
     else:
         print("[2] UNKNOWN: nothing was sent with this id (Celery alone would say PENDING),")
         print("    or its result has expired (results are kept one day). Check the id.")
