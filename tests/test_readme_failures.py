@@ -47,6 +47,7 @@ ANY_SCRIPT = ("any script", "任意脚本")
 REDIS_DOWN = ("redis stopped", "but down", "redis 没有运行", "连不上")
 MID_WAIT = ("mid-wait", "goes away", "went away", "中途", "等待期间")
 NO_WORKER = ("no worker", "没有 worker")
+OUTSIDE = ("outside a chapter folder", "在章节目录之外")  # run from the repository's root
 # Scripts that never talk to Redis (they cannot show a Redis problem), as in steps.toml.
 OFFLINE = ("naive_eta.py", "preview.py", "aps_demo.py", "drill_redis_restart.py", "manage.py migrate")
 CODE_SPAN = re.compile(r"``\s?(.+?)\s?``|`([^`]+)`")
@@ -129,7 +130,7 @@ def runs_of(cell: str) -> list[Run]:
     else:
         redis = env_url or "private"
     worker = redis == "private" and not any(w in lowered for w in NO_WORKER)
-    commands = [s for s in spans if s.startswith(("make tour", "python "))]
+    commands = [s for s in spans if s.startswith(("make tour", "python ", "celery "))]
     if any(w in lowered for w in ANY_SCRIPT):
         return [Run(first_redis_script(ch), ch.name, redis, worker) for ch in walkthrough.chapters()]
     assert len(commands) == 1, (
@@ -139,6 +140,8 @@ def runs_of(cell: str) -> list[Run]:
     if command.startswith("make tour"):
         args = [a.split("=", 1)[1] for a in command.split()[2:] if a.startswith("CH=")]
         return [Run(" ".join(["python -m tour", *args]), "", redis, False)]
+    if any(w in lowered for w in OUTSIDE):
+        return [Run(command, "", redis, False)]
     command = command.replace("<wrong id>", str(uuid.UUID(int=0x5EED)))
     return [Run(command, chapter_with(command.split()[1]), redis, worker)]
 
