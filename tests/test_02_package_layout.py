@@ -108,8 +108,10 @@ def test_drill_shutdown(lab, figures):
 
 def test_ctrl_c_stops_everything_the_tour_started(redis_url):
     env = tour_env(redis_url)
+    # started as nohup would start it, with SIGINT ignored: Ctrl-C must stop it all the same
     tour = subprocess.Popen([sys.executable, "-m", "tour", "02"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.monotonic() + 60
     for line in tour.stdout:  # wait until the worker is up and a step is running
         if "(1/" in line or time.monotonic() > deadline:

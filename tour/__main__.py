@@ -177,6 +177,9 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl-C stops the tour even when whatever started it ignores SIGINT (nohup, some CI
+    # runners and test harnesses): Python keeps an ignored SIGINT ignored otherwise.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         found = redis_server.find_or_start(log=lambda msg: say(msg, "dim"))
     except redis_server.RedisUnavailable as exc:
