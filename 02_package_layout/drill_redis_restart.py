@@ -55,6 +55,22 @@ def start_redis(folder, aof):
     sys.exit("[!] the drill's Redis did not start")
 
 
+def just_refilled(broker, timeout=10):
+    """Wait until the worker has just taken a message off the queue (to refill what it holds
+    ahead). For the next ~0.5 s, until its running task ends, no message is on its way from
+    the queue to the worker: kombu takes a message with BRPOP and records it in `unacked`
+    with a second command, and a message caught between the two when Redis stops is lost
+    whatever the persistence (chapter 02's README)."""
+    deadline, before = time.monotonic() + timeout, broker.llen("celery")
+    while time.monotonic() < deadline:
+        now = broker.llen("celery")
+        if now < before:
+            time.sleep(0.02)  # the worker records it in `unacked` a moment after taking it
+            return
+        before = now
+        time.sleep(0.005)
+
+
 def drill(number, aof):
     folder = tempfile.mkdtemp(prefix="drill-redis-")
     label = "append-only file ON" if aof else "persistence OFF"
@@ -66,8 +82,9 @@ def drill(number, aof):
     time.sleep(3)  # let the worker connect
     sent = {build_report.delay(n, 0.5).id for n in range(TASKS)}  # keep only the ids
     print(f"[{number}] {label}: sent {TASKS} tasks of 0.5 s to a worker running one at a time")
-    time.sleep(1)
-    waiting = redis.Redis(port=PORT, db=3).llen("celery")  # db 3: this chapter's queue
+    broker = redis.Redis(port=PORT, db=3)  # db 3: this chapter's queue
+    just_refilled(broker)
+    waiting = broker.llen("celery")
     server.terminate()  # a clean stop: Redis writes its append-only file first
     server.wait()
     print(f"    restarted Redis while {waiting} tasks were waiting in the queue")
