@@ -7,6 +7,8 @@ Sends three tasks one after the other and prints every state change as it happen
 
 import time
 
+from celery import states
+
 from celery_task import add, divide, require_redis, save_last_id, shaky_add
 
 
@@ -18,11 +20,11 @@ def watch(number, label, result, timeout=30):
     started, last = time.monotonic(), "PENDING"
     print(f"    {0:5.2f} s  {last}")
     while time.monotonic() - started < timeout:
-        state = result.state
+        state = result.state  # one look-up: asking ready() as well could see a later state
         if state != last:
             print(f"    {time.monotonic() - started:5.2f} s  {state}")
             last = state
-        if result.ready():  # SUCCESS, FAILURE or REVOKED: it will not change any more
+        if state in states.READY_STATES:  # SUCCESS, FAILURE or REVOKED: it will not change
             outcome = result.result  # the return value, or the exception for FAILURE
             print(f"    final: {state}, {'returned' if result.successful() else 'raised'} {outcome!r}")
             return
