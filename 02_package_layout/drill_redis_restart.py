@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 TASKS = 10
+PREFETCH = 4  # messages a worker running one task at a time takes ahead (4 x 1)
 
 
 def redis_binary():
@@ -37,6 +38,7 @@ os.environ["DRILL_VISIBILITY_TIMEOUT"] = "5"           # see celery_task/celery.
 
 import redis  # noqa: E402  (imported after REDIS_URL is set on purpose)
 
+from celery_task.celery import app  # noqa: E402
 from celery_task.report_task import build_report  # noqa: E402
 
 
@@ -44,7 +46,7 @@ def start_redis(folder, aof):
     server = subprocess.Popen(
         [redis_binary(), "--port", str(PORT), "--bind", "127.0.0.1", "--dir", folder,
          "--appendonly", "yes" if aof else "no", "--save", ""],
-        stdout=subprocess.DEVNULL, start_new_session=True)
+        stdout=subprocess.DEVNULL)
     client = redis.Redis(port=PORT)
     for _ in range(100):
         try:
@@ -55,18 +57,31 @@ def start_redis(folder, aof):
     sys.exit("[!] the drill's Redis did not start")
 
 
+def worker_answers(timeout=60):
+    """Wait until the drill's worker answers a ping (it starts slowly on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection() as connection:  # a new one: Redis may have restarted since
+            if app.control.ping(timeout=0.5, connection=connection):
+                return
+    sys.exit(f"[!] the drill's worker did not answer within {timeout} s")
+
+
 def just_refilled(broker, timeout=10):
-    """Wait until the worker has just taken a message off the queue (to refill what it holds
-    ahead). For the next ~0.5 s, until its running task ends, no message is on its way from
-    the queue to the worker: kombu takes a message with BRPOP and records it in `unacked`
-    with a second command, and a message caught between the two when Redis stops is lost
-    whatever the persistence (chapter 02's README)."""
+    """Wait until the worker, holding all it takes ahead (PREFETCH), has just taken one more
+    message off the queue to replace a finished task. For the next ~0.5 s, until its running
+    task ends, no message is on its way from the queue to the worker: kombu takes a message
+    with BRPOP and records it in `unacked` with a second command, and a message caught
+    between the two when Redis stops is lost whatever the persistence (chapter 02's README).
+    A worker holding less than that is waiting for more, the moment the Celery 5.7 crash on
+    a lost connection needs (see the outage drill)."""
     deadline, before = time.monotonic() + timeout, broker.llen("celery")
     while time.monotonic() < deadline:
         now = broker.llen("celery")
         if now < before:
             time.sleep(0.02)  # the worker records it in `unacked` a moment after taking it
-            return
+            if broker.hlen("unacked") >= PREFETCH:
+                return
         before = now
         time.sleep(0.005)
 
@@ -78,8 +93,8 @@ def drill(number, aof):
     log = open(Path(folder) / "worker.log", "w+")
     worker = subprocess.Popen(
         ["celery", "-A", "celery_task", "worker", "-l", "info", "-c", "1", "-n", f"drill{number}@%h"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    time.sleep(3)  # let the worker connect
+        stdout=log, stderr=subprocess.STDOUT)
+    worker_answers()
     sent = {build_report.delay(n, 0.5).id for n in range(TASKS)}  # keep only the ids
     print(f"[{number}] {label}: sent {TASKS} tasks of 0.5 s to a worker running one at a time")
     broker = redis.Redis(port=PORT, db=3)  # db 3: this chapter's queue
