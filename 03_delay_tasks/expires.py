@@ -9,11 +9,15 @@ after 1 s (expires=1) and one that may wait 10 s (expires=10).
 import sys
 import time
 
-from celery_task import app, busy, require_redis, runs_of, send_sms
+from celery_task.busy_task import busy
+from celery_task.celery import app
+from celery_task.run_records import runs_of
+from celery_task.user_task import send_sms
+from redis_check import require_redis
 
 BUSY_SECONDS = 3
 
-require_redis()
+require_redis(app)
 
 # [1] How many tasks can the worker run at once? (prefork: one per CPU by default)
 stats = app.control.inspect(timeout=1).stats() or {}

@@ -3,7 +3,10 @@
     python naive_eta.py
 
 For four ways of writing "50 seconds from now" it builds the real task message Celery would
-send, and reads its eta back the way the worker does (celery/worker/request.py).
+send, and reads its eta back the way the worker does. In Celery's source: the producer
+writes the datetime into the message as it is, `eta.isoformat()`, aware or naive
+(celery/app/amqp.py, as_task_v2); the worker parses it and calls maybe_make_aware()
+(celery/worker/request.py), which takes a naive value as UTC (celery/utils/time.py).
 """
 
 import re
@@ -14,7 +17,7 @@ from zoneinfo import ZoneInfo
 from celery.utils.time import maybe_iso8601, maybe_make_aware
 from kombu.utils.uuid import uuid
 
-from celery_task import app
+from celery_task.celery import app
 
 DELAY = timedelta(seconds=50)
 
@@ -28,7 +31,7 @@ def lesson_utcnow():
 
 def as_worker_reads_it(eta):
     """The eta text inside the message, and the moment a worker makes of it."""
-    message = app.amqp.as_task_v2(uuid(), "celery_task.send_sms", args=("13800000000", "5202"), eta=eta)
+    message = app.amqp.as_task_v2(uuid(), "celery_task.user_task.send_sms", args=("13800000000", "5202"), eta=eta)
     text = message.headers["eta"]
     return text, maybe_make_aware(maybe_iso8601(text), app.conf.timezone)  # naive -> read as UTC
 

@@ -10,9 +10,13 @@ from datetime import datetime
 
 from celery.result import AsyncResult
 
-from celery_task import app, clock, load_last_id, require_redis, runs_of
+from celery_task.celery import app
+from celery_task.run_records import runs_of
+from clocks import clock
+from last_id import load_last_id
+from redis_check import require_redis
 
-require_redis()
+require_redis(app)
 task_id = sys.argv[1] if len(sys.argv) > 1 else load_last_id()
 source = "" if len(sys.argv) > 1 else " (read from .last_task_id)"
 print(f"[1] task {task_id}{source}")

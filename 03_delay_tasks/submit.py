@@ -14,7 +14,12 @@ from datetime import datetime, timedelta, timezone
 
 from celery.exceptions import TimeoutError as ResultTimeout
 
-from celery_task import clock, require_redis, runs_of, save_last_id, send_sms
+from celery_task.celery import app
+from celery_task.run_records import runs_of
+from celery_task.user_task import send_sms
+from clocks import clock
+from last_id import save_last_id
+from redis_check import require_redis
 
 MOBILE, CODE = "13800000000", "5202"
 
@@ -25,7 +30,7 @@ parser.add_argument("--no-wait", action="store_true", help="send the tasks and e
 args = parser.parse_args()
 seconds = args.seconds
 
-require_redis()  # one clear line instead of a traceback if Redis is down
+require_redis(app)  # one clear line instead of a traceback if Redis is down
 
 # [1] An aware datetime carries its time zone; Celery turns it into UTC for the message.
 now = datetime.now(timezone.utc)

@@ -5,7 +5,8 @@
 
 `python visibility_trap.py` sends the same delayed send_sms through each and counts the runs.
 
-Two demo-only settings, the same in both apps:
+Both read the chapter's settings (celeryconfig.py), then change the visibility timeout in
+its three places, plus two demo-only settings, the same in both apps:
 - global_keyprefix gives each app its own queue and its own list of unacknowledged messages
   inside database 5. Without it, the worker with the shortest visibility timeout would hand
   back every app's delayed messages (on a shared broker, the shortest timeout wins).
@@ -15,28 +16,31 @@ Two demo-only settings, the same in both apps:
 
 from celery import Celery
 
-from celery_task import BACKEND_URL, BROKER_URL, COMMON_SETTINGS, VISIBILITY_TIMEOUT
+import celeryconfig
 
-SHORT_TIMEOUT = 2  # seconds: shorter than the countdown visibility_trap.py uses
+# The task is the chapter's send_sms: `@app.task` in celery_task/user_task.py registers it
+# with every app of the process (the decorator's shared=True default), so including its
+# module gives these apps the same task, by the same name.
+TASKS = ["celery_task.user_task"]
 
+short = Celery("short", include=TASKS)
+short.config_from_object("celeryconfig")
+short.conf.broker_transport_options = {
+    "visibility_timeout": 2,           # the trap: shorter than visibility_trap.py's countdown
+    "global_keyprefix": "short:",      # its own keys in database 5 (see above)
+    "unacked_restore_interval": 1,     # look for overdue messages every second...
+    "unacked_restore_throttle": 1,     # ...and really scan each time
+}
+short.conf.result_backend_transport_options = {"visibility_timeout": 2}
+short.conf.visibility_timeout = 2
 
-def make_app(name, visibility_timeout):
-    app = Celery(name, broker=BROKER_URL, backend=BACKEND_URL)
-    app.conf.update(
-        COMMON_SETTINGS,
-        broker_transport_options={
-            "visibility_timeout": visibility_timeout,
-            "global_keyprefix": f"{name}:",    # its own keys in database 5 (see above)
-            "unacked_restore_interval": 1,     # look for overdue messages every second...
-            "unacked_restore_throttle": 1,     # ...and really scan each time
-        },
-        result_backend_transport_options={"visibility_timeout": visibility_timeout},
-        visibility_timeout=visibility_timeout,
-    )
-    # No task to declare: `@app.task` in celery_task.py registers send_sms (and busy) with
-    # every app of the process (the decorator's shared=True default), so these apps have it.
-    return app
-
-
-short = make_app("short", SHORT_TIMEOUT)           # the trap: 2 s
-fixed = make_app("fixed", VISIBILITY_TIMEOUT)      # the fix: 12 h, as in celery_task.py
+fixed = Celery("fixed", include=TASKS)
+fixed.config_from_object("celeryconfig")
+fixed.conf.broker_transport_options = {
+    "visibility_timeout": celeryconfig.VISIBILITY_TIMEOUT,  # the fix: 12 h, as in celeryconfig.py
+    "global_keyprefix": "fixed:",
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
+fixed.conf.result_backend_transport_options = {"visibility_timeout": celeryconfig.VISIBILITY_TIMEOUT}
+fixed.conf.visibility_timeout = celeryconfig.VISIBILITY_TIMEOUT

@@ -15,14 +15,17 @@ import sys
 import time
 from datetime import datetime
 
-from celery_task import clock, require_redis, runs_of
+from celery_task.run_records import runs_of
+from celery_task.user_task import send_sms
+from clocks import clock
+from redis_check import require_redis
 from visibility_apps import fixed, short
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--countdown", type=float, default=8, help="seconds until the SMS is due")
 args = parser.parse_args()
 
-require_redis()
+require_redis(short)
 apps = [("short", short), ("fixed", fixed)]
 for name, app in apps:
     if not app.control.ping(timeout=2, limit=1):
@@ -32,7 +35,7 @@ for name, app in apps:
 sent = []
 for number, (name, app) in enumerate(apps, start=1):
     timeout = app.conf.broker_transport_options["visibility_timeout"]
-    result = app.send_task("celery_task.send_sms", args=("13800000000", "5202"),
+    result = app.send_task(send_sms.name, args=("13800000000", "5202"),
                            countdown=args.countdown)
     sent.append((name, timeout, result))
     print(f"[{number}] sent send_sms with countdown={args.countdown:g} through the '{name}' app "
@@ -60,6 +63,7 @@ for name, timeout, result in sent:
     print(line)
 print(f"[5] the short app's customer got the same SMS {counts['short']} times, the fixed app's "
       f"{counts['fixed']} time{'s' * (counts['fixed'] != 1)}.")
-print("    A worker acknowledges a delayed task only when it runs it. Until then Redis counts the")
-print("    message as taken but unfinished, and once visibility_timeout has passed it hands the")
-print("    message out again: every copy waits for the same due time, then every copy runs.")
+print("    A worker acknowledges a delayed task only when it runs it. Until then the message sits")
+print("    in Redis as taken but unfinished; once visibility_timeout has passed, a worker's kombu")
+print("    puts it back in the queue and a worker takes it again: every copy waits for the same")
+print("    due time, then every copy runs.")

@@ -164,7 +164,8 @@ NOT_A_CHAPTER = ("test_bench.py", "test_redis_provisioning.py")
 # The tests that wait longest start first, so that none is left running alone at the end
 # (pytest-xdist hands tests out in this order). Measured with --durations: the drills, the
 # walkthroughs and the tour take 15-65 s, most others a few seconds.
-SLOW_FIRST = ("drill_redis_outage", "test_03_delay_tasks.py::test_walkthrough", "tour_runs",
+SLOW_FIRST = ("drill_redis_outage", "test_03_delay_tasks.py::test_walkthrough",
+              "test_03_delay_tasks.py::test_lessons_calls", "tour_runs",
               "drill", "walkthrough", "password", "readme_failures", "flower_lists", "browser")
 
 

@@ -6,7 +6,8 @@ log lines: when each delayed task started, and how many times it ran.
 
 import json
 import re
-from datetime import datetime
+import time
+from datetime import datetime, timezone
 
 import redis as redis_py
 
@@ -79,7 +80,7 @@ def test_walkthrough(lab):
     revoke = run_step(next(steps))
     assert runs(lab, eta_id) == []
     assert len(runs(lab, countdown_id)) == 1  # its twin was not revoked: it ran
-    lab.procs[0].wait_for(rf"Discarding revoked task: celery_task\.send_sms\[{eta_id}\]", timeout=5)
+    lab.procs[0].wait_for(rf"Discarding revoked task: celery_task\.user_task\.send_sms\[{eta_id}\]", timeout=5)
     assert revoke.seconds < 15
 
     # 6. an SMS that expired while the worker was busy ends REVOKED and never runs
@@ -130,13 +131,14 @@ def test_redis_down_is_one_clear_line(lab):
 
 VISIBILITY = """
 import json
-import celery_task, visibility_apps
+import visibility_apps
+from celery_task.celery import app
 def three(app):
     conf = app.conf
     return [conf.broker_transport_options.get("visibility_timeout"),
             conf.result_backend_transport_options.get("visibility_timeout"),
             conf.get("visibility_timeout")]
-print(json.dumps({"app": three(celery_task.app), "fixed": three(visibility_apps.fixed),
+print(json.dumps({"app": three(app), "fixed": three(visibility_apps.fixed),
                   "short": three(visibility_apps.short)}))
 """
 DELAY = re.compile(r"--(?:seconds|countdown)[ =](\d+(?:\.\d+)?)")
@@ -170,3 +172,79 @@ def test_visibility_timeouts_agree_and_outlast_every_delay(lab):
             f"the chapter uses ({longest:g} s): delayed tasks would be delivered twice")
     assert values["fixed"] == values["app"], values
     assert values["short"][0] < 8, values  # the trap: shorter than visibility_trap.py's countdown
+
+
+# The lesson's code for this chapter, verbatim (code only, without its Chinese comments). Each
+# runs with `python -c` in the chapter's scratch copy, against the chapter's real worker.
+# From "celery执行延迟任务" (running delayed tasks): send_sms 50 s from now, its eta built with
+# the naive datetime.utcnow().
+LESSON_DELAYED = """
+from celery_task import user_task, order_task
+
+from datetime import datetime, timedelta
+
+eta = datetime.utcnow() + timedelta(seconds=50)
+res = user_task.send_sms.apply_async(args=(200, 50), eta=eta)
+print(res)
+"""
+# From the same section, how tasks were sent before: make_order, with no arguments.
+LESSON_BEFORE = """
+from celery_task import user_task, order_task
+res = order_task.make_order.apply_async()
+"""
+# From "执行异步任务" (running asynchronous tasks), way one: apply_async without a time.
+LESSON_WAY_ONE = """
+from celery_task import user_task, order_task
+user_task.send_sms.apply_async(args=(200, 50))
+"""
+# From the same section, way two: delay.
+LESSON_WAY_TWO = """
+from celery_task import user_task, order_task
+res = user_task.send_sms.delay("1526589745", "8888")
+print(res)
+"""
+
+
+def test_lessons_calls_run_unchanged(lab):
+    """Every call of the lesson's delayed- and asynchronous-task sections works as written
+    against this chapter: the package import, utcnow()'s eta (the worker reads the naive
+    value as UTC, so the SMS goes out 50 s later, not 8 h off), make_order() with no
+    arguments, apply_async without a time, and delay."""
+    worker = lab.start("worker")
+    mark = worker.mark()
+
+    before = time.time()
+    delayed = lab.run(f"python -c '{LESSON_DELAYED}'").output
+    after = time.time()
+    eta_id = re.findall(UUID, delayed)[-1]  # print(res) prints the task id
+
+    for snippet in (LESSON_BEFORE, LESSON_WAY_ONE):
+        lab.run(f"python -c '{snippet}'")
+    delay_id = re.findall(UUID, lab.run(f"python -c '{LESSON_WAY_TWO}'").output)[-1]
+    # make_order() with no arguments, and the two immediate SMS, succeed at once
+    worker.wait_for(r"Task celery_task\.order_task\.make_order\[.*\] succeeded in .*: 'order created'",
+                    timeout=15, since=mark)
+    worker.wait_for(rf"Task celery_task\.user_task\.send_sms\[{delay_id}\] succeeded in .*: "
+                    r"'code 8888 sent to 1526589745'", timeout=15, since=mark)
+    received = re.findall(rf"Task celery_task\.user_task\.send_sms\[({UUID})\] received",
+                          worker.output(mark))
+    way_one = [task_id for task_id in received if task_id not in (eta_id, delay_id)]
+    assert len(way_one) == 1, (received, eta_id, delay_id)
+    worker.wait_for(rf"Task celery_task\.user_task\.send_sms\[{way_one[0]}\] succeeded in .*: "
+                    r"'code 50 sent to 200'", timeout=15, since=mark)
+    assert [run["eta"] for run in runs(lab, way_one[0])] == [None]  # no time given: at once
+
+    # the delayed one: due 50 s after it was sent, on the UTC clock
+    # (a naive value read as the machine's or Shanghai's time would be hours off) ...
+    deadline = time.monotonic() + 70
+    while not (recorded := runs(lab, eta_id)):
+        assert time.monotonic() < deadline, worker.output(mark)
+        time.sleep(0.2)
+    sent_eta = datetime.fromisoformat(recorded[0]["eta"])  # the eta as the message carried it
+    assert sent_eta.utcoffset() is None, recorded  # naive: utcnow() says nothing of its zone
+    due = sent_eta.replace(tzinfo=timezone.utc).timestamp()  # read as UTC, as the worker does
+    assert before + 50 - 1 <= due <= after + 50 + 1, (before, after, recorded)
+    # ... and it ran once, when due: the SMS went out 50 s later, as the lesson promised
+    assert len(recorded) == 1 and 0 <= recorded[0]["started"] - due < 2, recorded
+    worker.wait_for(rf"Task celery_task\.user_task\.send_sms\[{eta_id}\] succeeded in .*: "
+                    r"'code 50 sent to 200'", timeout=5, since=mark)

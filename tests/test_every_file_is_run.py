@@ -16,7 +16,9 @@ folder is sys.path[0] for all of these commands) are used too; importing `a.b.c`
 `a/__init__.py` and `a/b/__init__.py`. Beyond `import` statements, what the frameworks import
 by name counts, and only that:
 - Celery: the strings of `include=[...]` given to an app (the worker imports them at start),
-  and `autodiscover_tasks()`, which imports `<app>/tasks.py` of each local Django app;
+  the module named by `app.config_from_object("celeryconfig")` (a settings module of the
+  chapter: Celery's loader imports it from the current folder), and `autodiscover_tasks()`,
+  which imports `<app>/tasks.py` of each local Django app;
 - Django: the settings module named by `DJANGO_SETTINGS_MODULE` in manage.py; every string of
   that module naming a local module or an attribute of one (INSTALLED_APPS,
   MIDDLEWARE, ROOT_URLCONF, WSGI_APPLICATION); `include("app.urls")` in a urls module; and
@@ -175,6 +177,10 @@ class Usage:
             elif isinstance(node, ast.keyword) and node.arg == "include":
                 for dotted in strings(node.value):  # Celery(..., include=[...])
                     self.add(named_module(self.folder, dotted), f"{why} (Celery's include=[...])")
+            elif isinstance(node, ast.Call) and call_name(node) == "config_from_object":
+                for dotted in strings(node)[:1]:  # app.config_from_object("celeryconfig")
+                    self.add(named_module(self.folder, dotted.replace(":", ".")),
+                             f"{why} (Celery's config_from_object)")
             elif isinstance(node, ast.Call) and call_name(node) == "include":
                 for dotted in strings(node):  # Django's include("app.urls")
                     self.add(named_module(self.folder, dotted), f"{why} (Django's include())")

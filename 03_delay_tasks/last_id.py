@@ -1,0 +1,19 @@
+"""A small convenience for the scripts: remember the last task id submit.py sent."""
+
+import sys
+
+LAST_ID_FILE = ".last_task_id"
+
+
+def save_last_id(task_id):
+    with open(LAST_ID_FILE, "w") as f:
+        f.write(task_id + "\n")
+
+
+def load_last_id():
+    try:
+        with open(LAST_ID_FILE) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        sys.exit("[!] no task id given and no .last_task_id here yet: "
+                 "run `python submit.py --seconds 60 --no-wait` first")
