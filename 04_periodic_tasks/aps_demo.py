@@ -3,18 +3,21 @@
     python aps_demo.py                 run the job every second for 5 s
     python aps_demo.py --seconds 3
 
-No broker, no worker, no beat: the scheduler is a thread of this process and calls the
-function right here. Then it previews a few cron triggers, whose defaults differ from Celery's.
+Written the way the lesson writes it: a BlockingScheduler, a job declared with
+@scheduler.scheduled_job('cron', ...), and scheduler.start(), which blocks. No broker, no
+worker, no beat: the scheduler runs in this process and calls the function right here; a
+second job stops it after --seconds. Then it previews a few cron triggers, whose defaults
+differ from Celery's.
 """
 
 import argparse
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from celery_task.course_task import add  # the same task beat sends; here called directly
@@ -27,8 +30,10 @@ args = parser.parse_args()
 
 runs = []
 lock = threading.Lock()
+scheduler = BlockingScheduler(timezone=TZ)
 
 
+@scheduler.scheduled_job("cron", second="*", id="add")  # the lesson's: ("cron", hour="8-23")
 def job():
     value = add(3, 5)  # a direct call: runs here, in this process, like any function
     at = datetime.now().astimezone()  # this machine's clock, the one log lines use, and its zone
@@ -38,15 +43,15 @@ def job():
               f"(run {len(runs)}, process {os.getpid()}, thread {threading.current_thread().name})")
 
 
-scheduler = BackgroundScheduler(timezone=TZ)
-trigger = CronTrigger(second="*", timezone=TZ)  # every second, on the second
-scheduler.add_job(job, trigger, id="add")
-print(f"[1] APScheduler, inside this process {os.getpid()}: add(3, 5) on {trigger}, "
-      f"for {args.seconds} s")
+@scheduler.scheduled_job("date", run_date=datetime.now(TZ) + timedelta(seconds=args.seconds))
+def stop():
+    scheduler.shutdown(wait=False)  # ends scheduler.start() below
+
+
+print(f"[1] APScheduler, inside this process {os.getpid()}: add(3, 5) on "
+      f"{scheduler.get_job('add').trigger}, for {args.seconds} s")
 started = time.monotonic()
-scheduler.start()
-time.sleep(args.seconds)  # the demo: let the scheduler work for a while
-scheduler.shutdown(wait=True)
+scheduler.start()  # blocks, as in the lesson, until stop() shuts the scheduler down
 print(f"[2] {len(runs)} runs in {time.monotonic() - started:.1f} s. The scheduler stopped with "
       "this process: nothing was queued, nothing is left to run.")
 

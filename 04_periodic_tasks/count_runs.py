@@ -13,14 +13,15 @@ from datetime import timedelta
 
 from celery.schedules import maybe_schedule
 
-from celery_task.celery import app, require_redis
-from celery_task.runs import runs_of
+from celery_task.celery import app
+from celery_task.run_records import runs_of
+from redis_check import require_redis
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seconds", type=float, default=10, help="how long to watch (default 10)")
 args = parser.parse_args()
 
-require_redis()
+require_redis(app)
 if not app.control.ping(timeout=1, limit=1):
     sys.exit("[!] no worker answered. Start one in this folder: celery -A celery_task worker -l info")
 

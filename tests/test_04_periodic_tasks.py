@@ -6,10 +6,12 @@ Runs are counted on the records the tasks write to Redis (database 8), not on lo
 import json
 import re
 import time
+from datetime import datetime, timedelta
 
 import redis as redis_py
 
-from tests.readme_output import assert_readme_shows
+from tests.readme_output import assert_readme_shows, difference, readme_text
+from tour import procs
 
 CHAPTER = "04_periodic_tasks"
 ADD = "celery_task.course_task.add"
@@ -94,12 +96,26 @@ def assert_every_entry_keeps_its_name(lab, schedule, since):
             f"(declared schedule {entry['seconds']:g} s)")
 
 
+def readme_block(chapter, starting: str) -> list[tuple[int, str]]:
+    """(line number, text) of the README.md code block whose first line starts so."""
+    lines = readme_text(chapter).splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith(starting)
+                 and lines[n - 1].startswith("```"))
+    end = next(n for n in range(first, len(lines)) if lines[n].startswith("```"))
+    return [(n + 1, lines[n]) for n in range(first, end)]
+
+
 def test_walkthrough(lab):
     """Every step of the README, in order, with the Procfile's worker and beat; then every
     beat entry's measured interval against its name."""
     lab.start("worker")
     beat_started = time.time()
-    lab.start("beat")
+    beat = lab.start("beat")
+    # the README's beat banner is what beat prints (its `...` marks the lines left out)
+    banner = readme_block(lab.chapter, "celery beat v")
+    beat.wait_for(r"Sending due task", timeout=10)
+    problem = difference(banner, beat.output().splitlines(), CHAPTER)
+    assert not problem, problem
     preview, count, aps = lab.chapter.steps
     outputs = []  # each step's output, for the README comparison at the end
 
@@ -216,3 +232,130 @@ def test_redis_down_is_one_clear_line(lab):
     lab.run("python preview.py --count 1", redis_url="redis://127.0.0.1:1")
     aps = lab.run("python aps_demo.py --seconds 2", redis_url="redis://127.0.0.1:1")
     assert re.search(r"\[2\] [1-3] runs in", aps.output), aps.output
+
+
+# The lesson's code for this chapter, verbatim (code only, without its Chinese comments).
+# From "执行定时任务" (periodic tasks), the summary's step 1: the block the lesson writes into
+# celery_task/celery.py, its indentation (tabs) and its entries exactly as printed.
+LESSON_SCHEDULE = """
+app.conf.timezone = "Asia/Shanghai"
+app.conf.enable_utc = False
+
+from datetime import timedelta
+from celery.schedules import crontab
+
+app.conf.beat_schedule = {
+\t'send_sms_3_seconds': {
+\t\t'task': 'celery_task.user_task.send_sms',
+\t\t'schedule': timedelta(seconds=3),
+\t\t'args': ("15052585635", "5202"),
+\t},
+\t'make_order_5_seconds': {
+\t\t'task': 'celery_task.order_task.make_order',
+\t\t'schedule': timedelta(seconds=3),
+\t},
+\t'add_every_1_seconds': {
+\t\t'task': 'celery_task.course_task.add',
+\t\t'schedule': crontab(hour=8, day_of_week=1),
+\t\t'args': (3, 5),
+\t},
+}
+"""
+# The same summary's steps 2 and 3: the lesson's worker (with eventlet) and beat commands.
+LESSON_WORKER = "celery -A celery_task worker -l info -P eventlet"
+LESSON_BEAT = "celery -A celery_task beat -l info"
+
+
+def test_lessons_calls_periodic_tasks(lab):
+    """The lesson's schedule, pasted at the end of this chapter's celery.py, runs unchanged
+    with the lesson's two commands: beat sends its three entries, the eventlet worker runs
+    them (make_order with no arguments), every 3 s for the entry named "5 seconds". A beat
+    that ran with this chapter's enable_utc=True first says it resets its saved state."""
+    assert lab.chapter.commands["lesson_worker"] == LESSON_WORKER
+    assert lab.chapter.processes["beat"] == LESSON_BEAT
+    beat = lab.start("beat")  # the chapter's own beat runs once: it saves utc_enabled=True
+    beat.wait_for(r"Sending due task", timeout=10)  # its state is saved by then
+    beat.stop()
+    lab.procs.remove(beat)
+    with open(lab.path / "celery_task" / "celery.py", "a", encoding="utf-8") as app_module:
+        app_module.write(LESSON_SCHEDULE)
+    worker = lab.start("lesson_worker")
+    assert "(eventlet)" in worker.output() and "EventletDeprecationWarning" in worker.output()
+    beat = lab.start("beat")
+    beat.wait_for(r"Reset: UTC changed from enabled to disabled", timeout=10)
+    assert "Timezone changed" not in beat.output()  # the time zone itself did not change
+
+    schedule = beat_schedule(lab)  # the three entries, as the app now has them
+    assert list(schedule) == ["send_sms_3_seconds", "make_order_5_seconds", "add_every_1_seconds"]
+    assert schedule["make_order_5_seconds"]["seconds"] == 3, schedule  # its name says 5
+    assert schedule["make_order_5_seconds"]["args"] == []  # sent with no arguments
+    assert schedule["add_every_1_seconds"]["crontab"] == {  # every minute of 8 o'clock, Mondays
+        "minute": list(range(60)), "hour": [8], "day_of_week": [1]}
+
+    since = time.time()
+    out = lab.run("python count_runs.py --seconds 6").output
+    for name in ("send_sms_3_seconds", "make_order_5_seconds"):
+        assert re.search(rf"^ +{name} +ran +[1-3] +expected about 2 \(one per 3 s\)", out, re.MULTILINE), out
+    assert re.search(r"add_every_1_seconds +ran +0 .*<crontab: \* 8 \* \* 1 ", out), out
+    for name in ("send_sms_3_seconds", "make_order_5_seconds"):
+        runs = runs_of_entry(lab, schedule[name], since)
+        gaps = [later - earlier for earlier, later in zip(runs, runs[1:])]
+        assert gaps and all(2.4 < gap < 3.6 for gap in gaps), (name, runs)  # 3 s, not 5
+    assert worker.count(r"Task celery_task\.order_task\.make_order\[.*\] succeeded in .*: 'order created'") >= 2
+    assert "TypeError" not in worker.output()
+
+
+# From the lesson's closing "补充" (supplement) on APScheduler: its snippet, verbatim.
+LESSON_APS = """from apscheduler.schedulers.blocking import BlockingScheduler
+scheduler = BlockingScheduler()
+@scheduler.scheduled_job('cron', hour='8-23')
+def request_update_status():
+    print('Doing job')
+
+scheduler.start()
+"""
+# Runs the snippet's file as `python lesson_aps.py` would, with APScheduler's own log lines
+# shown (logging at DEBUG), so the scheduler says when it will next wake up.
+SHOW_SCHEDULER_LOG = ("import logging, runpy; logging.basicConfig(level=logging.DEBUG); "
+                      "runpy.run_path(\"lesson_aps.py\", run_name=\"__main__\")")
+
+
+def test_lessons_calls_apscheduler(lab):
+    """The lesson's APScheduler snippet runs as written: start() blocks, and its job's next
+    run is on the hour, the next one from 08:00 to 23:00 on this machine's clock (its
+    BlockingScheduler() takes the machine's zone): 'cron' leaves minute and second at 0."""
+    (lab.path / "lesson_aps.py").write_text(LESSON_APS, encoding="utf-8")
+    proc = procs.Proc("lesson_aps", f"python -c '{SHOW_SCHEDULER_LOG}'", lab.path, lab.env())
+    lab.procs.append(proc)  # stopped with the lab, also if an assert fails
+    now = datetime.now().astimezone()
+    proc.start()
+    found = proc.wait_for(r"Next wakeup is due at (\S+ \S+) \(in", timeout=15)
+    due = datetime.fromisoformat(found[1])
+    expected = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while expected.hour < 8:
+        expected += timedelta(hours=1)
+    assert (due.minute, due.second, due.microsecond) == (0, 0, 0) and 8 <= due.hour <= 23, found[0]
+    assert due == expected, (found[0], expected)
+    assert "Added job \"request_update_status\"" in proc.output(), proc.output()
+    time.sleep(1)
+    assert proc.running(), proc.output()  # start() blocks: the scheduler keeps running
+    assert "Traceback" not in proc.output(), proc.output()
+
+
+def test_try_this_utc_time_zone(lab):
+    """Try this 4: with timezone = "UTC" the preview prints UTC times (the Monday entry at
+    08:00 UTC, 16:00 in Shanghai), and a beat that ran with Asia/Shanghai resets its state."""
+    beat = lab.start("beat")  # saves tz='Asia/Shanghai'
+    beat.wait_for(r"Sending due task", timeout=10)  # its state is saved by then
+    beat.stop()
+    lab.procs.remove(beat)
+    app_module = lab.path / "celery_task" / "celery.py"
+    text = app_module.read_text(encoding="utf-8")
+    assert text.count('app.conf.timezone = "Asia/Shanghai"') == 1
+    app_module.write_text(text.replace('app.conf.timezone = "Asia/Shanghai"', 'app.conf.timezone = "UTC"'),
+                          encoding="utf-8")
+    out = lab.run("python preview.py --count 2").output
+    assert "beat_schedule (UTC time):" in out, out
+    assert re.search(r"add_every_monday_at_8 .* Mon \S+ 08:00:00, Mon \S+ 08:00:00$", out, re.MULTILINE), out
+    beat = lab.start("beat")
+    beat.wait_for(r"Reset: Timezone changed from 'Asia/Shanghai' to 'UTC'", timeout=10)

@@ -1,5 +1,5 @@
 from .celery import app
-from .runs import record_run
+from .run_records import record_run
 
 
 @app.task(bind=True)

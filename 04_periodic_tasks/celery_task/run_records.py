@@ -1,5 +1,8 @@
-"""Run records: each task, when a worker runs it, appends the time to a Redis list named after
-the task, so `python count_runs.py` (and the tests) can count runs instead of reading logs."""
+"""Run records: proof of when, and how many times, beat's tasks really ran.
+
+Each task calls record_run(self) first thing; a worker run appends its start time and
+arguments to a Redis list named after the task, in the result backend's database (8), so
+`python count_runs.py` counts runs instead of reading logs."""
 
 import json
 import time
