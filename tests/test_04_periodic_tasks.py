@@ -265,11 +265,20 @@ LESSON_WORKER = "celery -A celery_task worker -l info -P eventlet"
 LESSON_BEAT = "celery -A celery_task beat -l info"
 
 
+def readme_shows_code(chapter, snippet: str) -> bool:
+    """README.md has a ```python block with exactly the snippet's lines (blank lines and
+    indentation aside): what the README tells a learner to type is what the test runs."""
+    wanted = [line.strip() for line in snippet.splitlines() if line.strip()]
+    blocks = re.findall(r"^```python\n(.*?)^```", readme_text(chapter), re.MULTILINE | re.DOTALL)
+    return any([line.strip() for line in block.splitlines() if line.strip()] == wanted for block in blocks)
+
+
 def test_lessons_calls_periodic_tasks(lab):
     """The lesson's schedule, pasted at the end of this chapter's celery.py, runs unchanged
     with the lesson's two commands: beat sends its three entries, the eventlet worker runs
     them (make_order with no arguments), every 3 s for the entry named "5 seconds". A beat
     that ran with this chapter's enable_utc=True first says it resets its saved state."""
+    assert readme_shows_code(lab.chapter, LESSON_SCHEDULE)
     assert lab.chapter.commands["lesson_worker"] == LESSON_WORKER
     assert lab.chapter.processes["beat"] == LESSON_BEAT
     beat = lab.start("beat")  # the chapter's own beat runs once: it saves utc_enabled=True
@@ -323,6 +332,7 @@ def test_lessons_calls_apscheduler(lab):
     """The lesson's APScheduler snippet runs as written: start() blocks, and its job's next
     run is on the hour, the next one from 08:00 to 23:00 on this machine's clock (its
     BlockingScheduler() takes the machine's zone): 'cron' leaves minute and second at 0."""
+    assert readme_shows_code(lab.chapter, LESSON_APS)
     (lab.path / "lesson_aps.py").write_text(LESSON_APS, encoding="utf-8")
     proc = procs.Proc("lesson_aps", f"python -c '{SHOW_SCHEDULER_LOG}'", lab.path, lab.env())
     lab.procs.append(proc)  # stopped with the lab, also if an assert fails
