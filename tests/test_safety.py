@@ -30,6 +30,8 @@ NO_REDIS = {
     "python preview.py": "computes fire times with Celery's schedule objects, offline",
     "python aps_demo.py --seconds 3": "APScheduler runs jobs in its own process, no Redis",
     "python manage.py migrate": "creates the SQLite tables; Redis is not involved",
+    "celery worker -A celery_task -l info": "the lesson's Celery 4 order: Celery 5 refuses it "
+                                            "before it connects (chapter 01 shows it, exit 2)",
 }
 
 
