@@ -186,9 +186,8 @@ def main(argv: list[str]) -> int:
         say(f"[tour] Redis: {exc}", "red")
         return 1
     say(f"[redis] using {found.how}", "bold")
-    say("Terminals are numbered as in the READMEs: terminal 1 is where you type the steps, "
-        "terminals 2, 3, ... run the chapter's processes (its Procfile, in order). Redis runs "
-        "in the background and needs none.", "dim")
+    say("Terminal 1 is where you would type the steps; terminals 2, 3, ... run the chapter's", "dim")
+    say("processes (its Procfile, in order), as its README numbers them. Redis needs none.", "dim")
     if interactive():
         say("Pausing before each step; run with AUTO=1 to go straight through.", "dim")
 
