@@ -128,7 +128,7 @@ def measured_table(results: Results, lang: str) -> str:
              f"热点 key 过期时 {lock['readers']} 个并发读：不加锁查 {lock['queries_without_lock']} "
              f"次数据库，加锁只查 {lock['queries_with_lock']} 次（第 06 章 `breakdown.py`）"),
             ("`acks_late` 在 worker 崩溃时不丢任务",
-             f"{killed['submitted']} 个任务，先杀一个池子进程、再杀整个 worker：完成 "
+             f"{killed['submitted']} 个任务，先杀一个子进程、再杀整个 worker：完成 "
              f"{killed['completed']} 个，丢失 {killed['lost']} 个，{killed['ran_twice']} 个执行了"
              "两次（第 02 章 `drill_worker_killed.py`）"),
         ]

@@ -4,8 +4,8 @@
   management commands) answers within 10 s with one clear line and a non-zero exit.
 - JSON only: every chapter's app accepts JSON and nothing else, and retries its broker
   connection at start-up.
-- A malformed REDIS_URL is named in one line by every chapter's scripts; a worker stops
-  with exit 1 and Celery's own last line (the app module holds no guard).
+- A malformed REDIS_URL is named in one line by every chapter's scripts; the worker
+  ends with Celery's own error naming it.
 (A password in REDIS_URL: tests/test_01_quickstart.py.)
 """
 
@@ -30,6 +30,8 @@ NO_REDIS = {
     "python preview.py": "computes fire times with Celery's schedule objects, offline",
     "python aps_demo.py --seconds 3": "APScheduler runs jobs in its own process, no Redis",
     "python manage.py migrate": "creates the SQLite tables; Redis is not involved",
+    "celery worker -A celery_task -l info": "the lesson's Celery 4 order: Celery 5 refuses it "
+                                            "before it connects (chapter 01 shows it, exit 2)",
 }
 
 
@@ -97,22 +99,20 @@ def test_compose_publishes_only_on_loopback_and_keeps_the_queue():
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
 def test_malformed_redis_url_is_named(chapter, figures):
-    """A REDIS_URL without the scheme (a common slip) is called malformed by the scripts; the
-    worker stops too, with Celery's own last line."""
+    """A REDIS_URL without the scheme (a common slip) is called malformed, worker included."""
     worker = next(c for c in chapter.processes.values() if runner.is_worker(c))
     with Lab(chapter, "localhost:6379") as lab:  # the apps exit at import
         results = [(command, lab.run(command, exit=None, timeout=30))
                    for command in (learner_commands(chapter)[0], worker)]
-    # The scripts check REDIS_URL (redis_check.py); the app module holds no guard (issue 10),
-    # so a worker fails the way Celery does: it reads a result backend URL without `://` as
-    # the import path of a backend class (celery/app/backends.py, by_name), and the chapter
-    # README's table shows that last line.
-    said = ("[!] REDIS_URL is malformed", "ModuleNotFoundError: No module named 'localhost'")
     for command, result in results:
         assert result.returncode == 1, f"{chapter.name}: `{command}`:\n{result.output}"
         last = result.output.strip().splitlines()[-1]
-        assert last.startswith(said[0] if command != worker else said), (
-            f"{chapter.name}: `{command}`:\n{result.output}")
+        # A script says it in one line (redis_check.py). The app module the worker loads holds
+        # no guard (issue 10: the app, its settings, its tasks), so the worker ends with
+        # Celery's own error, which the chapter README's table explains.
+        named = last.startswith("[!] REDIS_URL is malformed") or (
+            runner.is_worker(command) and last == "ModuleNotFoundError: No module named 'localhost'")
+        assert named, f"{chapter.name}: `{command}`:\n{result.output}"
     figures(f"malformed REDIS_URL, {chapter.name}: {len(results)} of {len(results)} commands "
-            f"(a script and the worker) stopped with exit 1 and one clear last line, slowest "
+            f"(a script and the worker) named it, exit 1, slowest "
             f"{max(r.seconds for _, r in results):.1f} s")

@@ -186,6 +186,8 @@ def main(argv: list[str]) -> int:
         say(f"[tour] Redis: {exc}", "red")
         return 1
     say(f"[redis] using {found.how}", "bold")
+    say("Terminal 1 is where you would type the steps; terminals 2, 3, ... run the chapter's", "dim")
+    say("processes (its Procfile, in order), as its README numbers them. Redis needs none.", "dim")
     if interactive():
         say("Pausing before each step; run with AUTO=1 to go straight through.", "dim")
 
