@@ -176,10 +176,26 @@ def slowness(item) -> int:
     return len(SLOW_FIRST)
 
 
+def one_quick_after_each_slow(items) -> list:
+    """The slow tests first, each followed by a quick one. pytest-xdist's worker takes the
+    next test off its queue before running the current one (it must know the next item), so
+    that next test cannot be stolen by an idle worker: two slow tests in a row would run one
+    after the other on one worker (chapter 03's walkthrough and its 50 s lesson test did)."""
+    slow = [item for item in items if slowness(item) < len(SLOW_FIRST)]
+    quick = [item for item in items if slowness(item) == len(SLOW_FIRST)]
+    ordered = []
+    for item in slow:
+        ordered.append(item)
+        if quick:
+            ordered.append(quick.pop(0))
+    return ordered + quick
+
+
 def pytest_collection_modifyitems(config, items):
     items.sort(key=slowness)  # stable: otherwise in the order collected
     wanted = os.environ.get("CH", "").strip()
     if not wanted:
+        items[:] = one_quick_after_each_slow(items)
         return
     try:
         chapter = walkthrough.find(wanted)
@@ -198,7 +214,7 @@ def pytest_collection_modifyitems(config, items):
             ok = chapter.name in about or not any(name in about for name in names)
         (keep if ok else drop).append(item)
     config.hook.pytest_deselected(items=drop)
-    items[:] = keep
+    items[:] = one_quick_after_each_slow(keep)
 
 
 # --- the suite leaves the chapter folders exactly as they were ------------------------------
