@@ -28,6 +28,8 @@ import time
 
 import redis
 from celery import Celery
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
 
 from outage import HandBackParkedTasks
 
@@ -67,6 +69,15 @@ def make_app(name, visibility_timeout, **settings):
     return app
 
 
+def count_run(key):
+    """Add one to drill:runs[key]. Like the result store (result_backend_always_retry), it
+    keeps trying through a Redis outage (up to a minute): a task that starts while Redis is
+    down must not fail on its own counter (acks_late would then acknowledge it, and the
+    drill would count it as lost)."""
+    client = redis.Redis.from_url(BACKEND_URL, retry=Retry(ConstantBackoff(0.5), 120))
+    return client.hincrby("drill:runs", key, 1)
+
+
 app = make_app("drill_app", VISIBILITY_TIMEOUT)
 patient = make_app("drill_app_patient", 3600)
 # Soft shutdown (Celery 5.5+): on a cold shutdown, give running tasks up to 3 s first.
@@ -80,7 +91,7 @@ soft = make_app("drill_app_soft", 3600, worker_soft_shutdown_timeout=3)
 )
 def build_report(number, seconds=1.0):
     """Pretend to build report `number`. Counts every execution, to show redeliveries."""
-    runs = redis.Redis.from_url(BACKEND_URL).hincrby("drill:runs", str(number), 1)
+    runs = count_run(str(number))
     time.sleep(seconds)
     return {"report": number, "run": runs}
 
@@ -89,7 +100,7 @@ def build_report(number, seconds=1.0):
 def crash(number):
     """Kills the pool process that runs it, every time (think: a task that always runs out of
     memory). reject_on_worker_lost puts its message back each time: it loops forever."""
-    runs = redis.Redis.from_url(BACKEND_URL).hincrby("drill:runs", f"crash-{number}", 1)
+    runs = count_run(f"crash-{number}")
     os.kill(os.getpid(), signal.SIGKILL)
     return runs
 
@@ -100,6 +111,6 @@ def crash(number):
           default_retry_delay=1)      # seconds between two tries
 def crash_guarded(number):
     """The same task with the guard: it runs at most 1 + max_retries times."""
-    runs = redis.Redis.from_url(BACKEND_URL).hincrby("drill:runs", f"crash-{number}", 1)
+    runs = count_run(f"crash-{number}")
     os.kill(os.getpid(), signal.SIGKILL)
     return runs
