@@ -9,7 +9,10 @@ runs it again, without end. Revoking it stops the loop. Then the guard, crash_gu
 with retry_on_worker_lost=True (Celery 5.7) a lost process counts as a retry, so after
 max_retries=3 retries the task ends FAILURE instead of coming back.
 It runs its own worker of the drills' app, one task at a time, with the visibility timeout
-of 1 hour (drill_app:patient): the loop comes from reject_on_worker_lost alone.
+of 1 hour (drill_app:patient): the loop comes from reject_on_worker_lost alone. (With the
+5 s of drill_app:app the drill would muddle two things: the worker can take up to 5 s to
+notice a dead pool process, its pool upkeep runs every 5 s, and meanwhile the message,
+still unacknowledged, would be handed out a second time by the visibility timeout.)
 """
 
 import os
