@@ -1,7 +1,8 @@
 """Chapter 05, run as a learner runs it: the real Django site (runserver), a real worker and
 real beat, against the private Redis. The SQLite file lives in a temporary folder
-(DJANGO_DB_PATH) and the site listens on a free port (DJANGO_PORT), so nothing collides with
-a server the learner runs and nothing is left in the chapter folder."""
+(DJANGO_DB_PATH), and the runner starts the site on a free port and tells every command
+where it is (SITE_URL, tour/runner.py), so nothing collides with a server the learner runs
+on 8000 and nothing is left in the chapter folder."""
 
 import json
 import re
@@ -16,7 +17,6 @@ import redis as redis_py
 
 from tests.readme_output import assert_readme_shows
 from tour import runner, walkthrough
-from tour.redis_server import free_port
 
 CHAPTER = "05_django_integration"
 REFRESH = 3  # BANNER_REFRESH_SECONDS for the tests (the README's default is 5)
@@ -38,9 +38,8 @@ def migrated_db(tmp_path_factory, redis_url):
 
 
 class Site:
-    def __init__(self, port, db):
-        self.port, self.db = port, db
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, url, db):
+        self.url, self.db = url, db
 
     def http(self, method, path, data=None, wait=5.0):
         """(status, headers, body) of one request; waits for a server that is starting."""
@@ -71,22 +70,35 @@ class Site:
 
 
 @pytest.fixture
-def site(monkeypatch, tmp_path):
-    """Every command and process of the test sees the same free port, a temporary SQLite
-    file and a short beat interval (the runner's environment copies os.environ)."""
-    port = free_port()
+def site(lab, monkeypatch, tmp_path):
+    """Every command and process of the test sees the same temporary SQLite file and a short
+    beat interval (the runner's environment copies os.environ), and the run's own site
+    address (lab.site_url, a free port)."""
     db = tmp_path / "db.sqlite3"
-    monkeypatch.setenv("DJANGO_PORT", str(port))
     monkeypatch.setenv("DJANGO_DB_PATH", str(db))
     monkeypatch.setenv("BANNER_REFRESH_SECONDS", str(REFRESH))
-    monkeypatch.delenv("SITE_URL", raising=False)
-    return Site(port, db)
+    return Site(lab.site_url, db)
 
 
 @pytest.fixture
 def loaded_site(site, migrated_db):
     shutil.copy(migrated_db, site.db)
     return site
+
+
+def test_a_run_never_meets_the_learners_server(monkeypatch, redis_url):
+    """A learner's server listens on 8000, Django's default (maybe with SITE_URL exported for
+    it): a run starts the Procfile's web command on a free port of its own and points every
+    command and process at that one (test_walkthrough checks the server really listens there)."""
+    monkeypatch.setenv("SITE_URL", "http://127.0.0.1:8000")
+    with runner.ChapterRun(walkthrough.find(CHAPTER), redis_url) as run:
+        port = run.site_port
+        assert port and port != 8000
+        web = run.chapter.processes["web"]
+        assert web == "python manage.py runserver --noreload"  # what the learner types
+        assert run.command_line("web") == f"{web} 127.0.0.1:{port}"
+        assert run.command_line("worker") == run.chapter.processes["worker"]
+        assert run.site_url == run.env()["SITE_URL"] == f"http://127.0.0.1:{port}"
 
 
 def test_walkthrough(lab, site):
@@ -242,3 +254,4 @@ def test_debug_off_refuses_the_development_key(lab, site):
     assert "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is not set" in result.output
     ok = lab.run("python manage.py check", env={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 50})
     assert "System check identified no issues" in ok.output
+
