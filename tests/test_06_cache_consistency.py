@@ -116,7 +116,7 @@ def test_redis_down_is_one_clear_line(lab):
         assert result.seconds < 10, (step.run, result.seconds)
         problem = [line for line in result.output.splitlines() if line.startswith("[!]")]
         assert problem == [result.output.splitlines()[-1]], result.output
-        assert lab.chapter.url("redis://127.0.0.1:1", "cache") in problem[0] and "make redis" in problem[0]
+        assert lab.chapter.url("redis://127.0.0.1:1", "broker") in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
 
 
