@@ -168,12 +168,33 @@ def fail(message):
     sys.exit(f"[!] {message}")
 
 
-def strategy_1(db):
-    pid = 1
+def lessons_case(db, pid, update):
+    """The lesson's words for strategies 1 and 3: a reader that comes between the writer's
+    DB write and its cache call gets the old value. It does, and the next reader does not."""
     reset([pid])
     s.read(db, cache, pid)  # the cache holds the price: 100
-    print("[1] Strategy 1: update the DB, then the cache. Two writers: A sets 110,\n"
-          "    then B sets 120. A is held between its two writes until B is done.")
+    race = Race({"W": "W: writer, sets 120", "R": "R: reader"})
+    tdb, tcache = race.traced(db, cache)
+    race.hold("W", after="db.set_price", until="R done")
+    race.start("W", lambda: update(tdb, tcache, pid, 120))
+    race.start("R", lambda: s.read(tdb, tcache, pid), after="W db.set_price")
+    race.join()
+    race.start("R", lambda: s.read(tdb, tcache, pid))  # the next reader
+    race.join()
+    first = next(text.split(": ")[1] for _, who, text in race.log if who == "R")
+    print(f"    -> R read {first} while the DB held {db.get(pid)['price']}; the next reader gets "
+          f"{price(cache.get(key(pid)))}: it heals at once")
+
+
+def strategy_1(db):
+    pid = 1
+    print("[1] Strategy 1: update the DB, then the cache. The lesson's case first: a\n"
+          "    reader comes between the writer's two calls.")
+    lessons_case(db, pid, s.update_db_then_cache)
+    reset([pid])
+    s.read(db, cache, pid)  # the cache holds the price: 100
+    print("    What lasts: two writers, A sets 110, then B sets 120. A is held between\n"
+          "    its two writes until B is done.")
     race = Race({"A": "A: writer, sets 110", "B": "B: writer, sets 120"})
     tdb, tcache = race.traced(db, cache)
     race.hold("A", after="db.set_price", until="B done")
@@ -202,10 +223,12 @@ def strategy_2(db):
 
 def strategy_3(db):
     pid = 3
+    print("[3] Strategy 3: update the DB, then delete the cache entry. The lesson's case\n"
+          "    first (\"like strategy 1\"): a reader between the writer's two calls.")
+    lessons_case(db, pid, s.update_db_then_delete_cache)
     reset([pid])  # not cached: the entry has just expired
-    print("[3] Strategy 3: update the DB, then delete the cache entry. The entry has\n"
-          "    just expired; a reader reads the DB before the write and fills the\n"
-          "    cache after the writer's delete.")
+    print("    What lasts: the entry has just expired; a reader reads the DB before the\n"
+          "    write and fills the cache after the writer's delete.")
     race = Race({"W": "W: writer, sets 120", "R": "R: reader"})
     tdb, tcache = race.traced(db, cache)
     race.hold("R", after="db.get", until="W done")
