@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import redis as redis_py
 
-from tests.readme_output import assert_readme_shows
+from tests.readme_output import assert_readme_shows, readme_text, step_differences
 from tour import runner, walkthrough
 
 CHAPTER = "05_django_integration"
@@ -152,6 +152,9 @@ def test_walkthrough(lab, site):
 
     bad = lab.run(lab.chapter.command("sms_bad_number"), exit=1)
     assert "[!] the view refused" in bad.output and "mobile must be" in bad.output
+    # the README's "Try this" sample of it, line by line
+    assert not step_differences(readme_text(lab.chapter), CHAPTER,
+                                [(lab.chapter.command("sms_bad_number"), bad.output)])
 
 
 def test_second_request_does_not_touch_the_database(lab, loaded_site):
@@ -239,7 +242,8 @@ def test_redis_down_is_503_and_one_line(lab, loaded_site):
         assert status == 503, body[:500]
         assert time.monotonic() - started < 10
         assert headers["Content-Type"] == "application/json"
-        assert json.loads(body)["detail"].startswith(f"Redis is not answering at {DEAD_REDIS}.")
+        assert json.loads(body)["detail"] == (  # the README's Pitfalls say exactly this
+            f"Redis is not answering at {DEAD_REDIS}. Start it with `make redis`, then try again.")
     for step in lab.chapter.steps[1:]:  # all but migrate, which needs no Redis
         result = lab.run(step.run, exit=1, timeout=30, redis_url=DEAD_REDIS)
         assert result.seconds < 10, (step.run, result.seconds)

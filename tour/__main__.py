@@ -87,8 +87,8 @@ def start_processes(run: runner.ChapterRun) -> None:
         command = run.command_line(name)
         say(f"[terminal {terminal}] {run.chapter.name}$ {command}", "bold cyan")
         if command != run.chapter.processes[name]:  # a Django site, on a port of its own
-            say(f"  (the tour adds 127.0.0.1:{run.site_port}: your own server may be on 8000; "
-                f"the other commands find this one with SITE_URL={run.site_url})", "dim")
+            say(f"  (a free port, not 8000, where a server of yours may run; the other "
+                f"commands find it with SITE_URL={run.site_url})", "dim")
         proc = run.start(name, ready=False)
         seconds = run.wait_ready(proc, run.redis_url)
         if runner.is_worker(proc.command):
