@@ -5,9 +5,11 @@
 
 from kombu.exceptions import EncodeError
 
-from celery_task import add, app, require_redis, save_last_id
+from celery_task import add, app
+from last_id import save_last_id
+from redis_check import require_redis
 
-require_redis()
+require_redis(app)
 
 # [1] Arguments travel as JSON. A set, a model instance or an open file cannot: Celery
 #     refuses at send time, before anything reaches Redis.

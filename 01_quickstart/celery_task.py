@@ -9,21 +9,13 @@ Start a worker from this folder:   celery -A celery_task worker -l info
 """
 
 import os
-import re
-import sys
 import time
 
 from celery import Celery
-from kombu.utils.url import maybe_sanitize_url
-
-from redis_lost import exit_when_redis_goes_away
 
 # REDIS_URL says where Redis runs; each chapter adds its own database numbers, so a task
 # left queued in one chapter can never be picked up by another chapter's worker.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
-    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
-             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
 BROKER_URL = f"{REDIS_URL}/1"   # the queue: tasks go in here
 BACKEND_URL = f"{REDIS_URL}/2"  # the results: the worker writes states and return values here
 
@@ -33,24 +25,13 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],         # refuse anything else (pickle can run code on load)
     task_track_started=True,         # report STARTED when a worker begins a task
-    worker_send_task_events=True,    # tell monitors (Flower, `celery events`) what happens
+    worker_send_task_events=True,    # task events from the start, for `celery events` and Flower
     result_expires=24 * 3600,        # results are kept for one day, then deleted
     broker_connection_retry_on_startup=True,  # a worker started before Redis waits for it
     redis_socket_connect_timeout=3,  # notice a Redis that is down within 3 s
     result_backend_always_retry=True,  # a task finishing while Redis is down stores its
                                        # result once Redis is back, instead of losing it
 )
-
-
-def require_redis():
-    """Scripts call this first: one clear line and exit code 1 when Redis can't be used."""
-    where = maybe_sanitize_url(BROKER_URL)  # never print a password (redis://:**@host)
-    exit_when_redis_goes_away(where, app)  # and one line, too, if Redis goes away later
-    try:
-        app.backend.client.ping()
-    except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...
-        sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
-                 "(or `docker compose up -d --wait`), then run this again.")
 
 
 @app.task
@@ -74,20 +55,3 @@ def shaky_add(self, a, b):
     if self.request.retries < 2:
         raise self.retry(countdown=1, exc=ConnectionError("pretend the network dropped"))
     return a + b
-
-
-# --- a small convenience for the scripts: remember the last task id we sent -------------
-LAST_ID_FILE = ".last_task_id"
-
-
-def save_last_id(task_id):
-    with open(LAST_ID_FILE, "w") as f:
-        f.write(task_id + "\n")
-
-
-def load_last_id():
-    try:
-        with open(LAST_ID_FILE) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        sys.exit("[!] no task id given and no .last_task_id here yet: run `python submit.py` first")

@@ -9,7 +9,9 @@ import sys
 import redis
 from celery.result import AsyncResult
 
-from celery_task import BROKER_URL, app, load_last_id, require_redis
+from celery_task import BROKER_URL, app
+from last_id import load_last_id
+from redis_check import require_redis
 
 
 def where_is(task_id):
@@ -25,7 +27,7 @@ def where_is(task_id):
     return None
 
 
-require_redis()
+require_redis(app)
 task_id = sys.argv[1] if len(sys.argv) > 1 else load_last_id()
 source = "" if len(sys.argv) > 1 else " (read from .last_task_id)"
 result = AsyncResult(task_id, app=app)

@@ -10,7 +10,9 @@ import time
 
 from celery.exceptions import TimeoutError as ResultTimeout
 
-from celery_task import add, require_redis, save_last_id
+from celery_task import add, app
+from last_id import save_last_id
+from redis_check import require_redis
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--no-wait", action="store_true", help="send the tasks and exit")
@@ -23,7 +25,7 @@ value = add(2, 3)
 print(f"[1] add(2, 3) called directly ran here, in this process: {value} "
       f"(took {time.monotonic() - started:.1f} s, no worker involved)")
 
-require_redis()  # one clear line instead of a traceback if Redis is down
+require_redis(app)  # one clear line instead of a traceback if Redis is down
 
 # [2]-[4] Sending: each call puts a message in the queue and returns at once with a receipt
 # (an AsyncResult) whose .id names the task. A worker will run it, maybe on another machine.

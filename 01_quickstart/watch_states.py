@@ -9,7 +9,9 @@ import time
 
 from celery import states
 
-from celery_task import add, divide, require_redis, save_last_id, shaky_add
+from celery_task import add, app, divide, shaky_add
+from last_id import save_last_id
+from redis_check import require_redis
 
 
 def watch(number, label, result, timeout=30):
@@ -32,7 +34,7 @@ def watch(number, label, result, timeout=30):
     raise SystemExit(f"[!] {label} did not finish within {timeout} s: is a worker running?")
 
 
-require_redis()
+require_redis(app)
 watch(1, "add(2, 3)", add.delay(2, 3))
 watch(2, "shaky_add(2, 3) (fails twice, then works)", shaky_add.delay(2, 3))
 failed = divide.delay(1, 0)

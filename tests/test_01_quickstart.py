@@ -1,13 +1,19 @@
 """Chapter 01, run as a learner runs it: real worker processes, real Redis."""
 
+import json
+import os
 import re
+import shlex
+import signal
 import time
 
 import pytest
+import redis as redis_py
 
-from tests.readme_output import assert_readme_shows
+from tests.readme_output import assert_readme_shows, difference, readme_text, samples, step_differences
 
 CHAPTER = "01_quickstart"
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def test_walkthrough(lab, figures):
@@ -33,10 +39,10 @@ def test_walkthrough(lab, figures):
 @pytest.mark.parametrize("pool, banner", [
     ("worker_prefork", "prefork"),
     ("worker_threads", "thread"),
-    ("worker_eventlet", "eventlet"),
 ])
 def test_each_pool_runs_add(lab, pool, banner):
-    """The worker commands the README shows for Linux/macOS and Windows all compute add(2, 3)."""
+    """The worker commands the README shows for Linux/macOS and Windows all compute add(2, 3)
+    (-P solo: test_pending_until_a_worker_starts; -P eventlet: test_lessons_calls_worker_commands)."""
     worker = lab.start(pool)
     assert re.search(rf"concurrency: \d+ \({banner}\)", worker.output()), worker.output()
     result = lab.run("python submit.py")
@@ -75,3 +81,155 @@ def test_redis_down_is_one_clear_line(lab):
         assert problem == [result.output.splitlines()[-1]], result.output
         assert lab.chapter.broker_url("redis://127.0.0.1:1") in problem[0] and "make redis" in problem[0]
         assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- the lesson's own calls
+# The snippets of the lesson's quick start ("celery的快速使用") that belong to this chapter,
+# verbatim but for their Chinese comments, run in the scratch copy against a real worker.
+
+# The quick start, "submitting a task" (提交任务.py): the synchronous call...
+LESSON_SYNC_CALL = """\
+import celery_task
+
+res = celery_task.add(2, 3)
+print(res)
+"""
+# ...and sending the task: `print(res)` prints the new task's id.
+LESSON_SUBMIT = """\
+import celery_task
+
+res = celery_task.add.apply_async(kwargs={"a": 2, "b": 3})
+print(res)
+"""
+# The quick start, "checking the result" (查看任务结果.py), tabs and all, with its own id.
+LESSONS_ID = "0e615f80-0aae-4ecd-8bc4-ee0c94545b8a"
+LESSON_CHECK = """\
+from celery_task import app
+
+from celery.result import AsyncResult
+
+id = '0e615f80-0aae-4ecd-8bc4-ee0c94545b8a'
+if __name__ == '__main__':
+\ta = AsyncResult(id=id, app=app)
+\tif a.successful():
+\t\tresult = a.get()
+\t\tprint("任务执行成功了")
+\t\tprint(result)
+\telif a.failed():
+\t\tprint('任务失败')
+\telif a.status == 'PENDING':
+\t\tprint('任务等待中被执行')
+\telif a.status == 'RETRY':
+\t\tprint('任务异常后正在重试')
+\telif a.status == 'STARTED':
+\t\tprint('任务已经开始被执行')
+"""
+
+
+def python(lab, code):
+    """Run code with `python -c` in the chapter's scratch copy, as a learner's script."""
+    return lab.run(f"python -c {shlex.quote(code)}")
+
+
+def lessons_check(lab, task_id):
+    """The lesson's result script for task_id (the lesson: put the id printed when the
+    task was sent in its `id = '...'` line); the lines it printed."""
+    return python(lab, LESSON_CHECK.replace(LESSONS_ID, task_id)).output.splitlines()
+
+
+def sent_id(lab, code):
+    """Run code that sends a task and prints its AsyncResult; the id it printed."""
+    printed = python(lab, code).output.strip()
+    assert re.fullmatch(UUID, printed), printed
+    return printed
+
+
+def wait_for_state(lab, task_id, state, timeout=20):
+    """Poll the result backend (Redis, every 20 ms) until the task's state is state."""
+    backend = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "backend"))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            meta = backend.get(f"celery-task-meta-{task_id}")
+            if meta and json.loads(meta)["status"] == state:
+                return
+            time.sleep(0.02)
+    finally:
+        backend.close()
+    raise AssertionError(f"task {task_id} never reached {state} within {timeout} s")
+
+
+def frozen(worker):
+    """Stop the worker and its pool (SIGSTOP to its process group): a task's state holds
+    still until thaw(worker)."""
+    os.killpg(worker.pid, signal.SIGSTOP)
+
+
+def thaw(worker):
+    os.killpg(worker.pid, signal.SIGCONT)
+
+
+def test_lessons_calls_submit_and_check_the_result(lab):
+    """The lesson's calls work as written: the direct call runs in the caller, apply_async
+    prints an id, and the lesson's result script says the right thing in each state it
+    names. Run with the lesson's own id, it says "waiting" for a task nobody sent."""
+    worker = lab.start("worker")  # the lesson's Celery 5 command: celery -A celery_task worker -l info
+    received = r"Task celery_task\.\w+\[.*\] received"
+    before = worker.count(received)
+    direct = python(lab, LESSON_SYNC_CALL)
+    assert direct.output.splitlines() == ["5"] and direct.seconds >= 2, direct  # add sleeps 2 s
+    assert worker.count(received) == before  # it ran here: the worker never heard of it
+
+    task_id = sent_id(lab, LESSON_SUBMIT)
+    worker.wait_for(rf"Task celery_task\.add\[{task_id}\] succeeded in .*: 5$", timeout=20)
+    assert lessons_check(lab, task_id) == ["任务执行成功了", "5"]
+    # As the lesson wrote it: its id was never sent to this Redis, and PENDING reads "waiting"
+    assert lessons_check(lab, LESSONS_ID) == ["任务等待中被执行"]
+
+    failed = sent_id(lab, "import celery_task\nprint(celery_task.divide.delay(1, 0))")
+    wait_for_state(lab, failed, "FAILURE")
+    assert lessons_check(lab, failed) == ["任务失败"]
+
+    running = sent_id(lab, LESSON_SUBMIT)
+    wait_for_state(lab, running, "STARTED")  # task_track_started=True: add sleeps 2 s
+    frozen(worker)
+    try:
+        assert lessons_check(lab, running) == ["任务已经开始被执行"]
+    finally:
+        thaw(worker)
+
+    retrying = sent_id(lab, "import celery_task\nprint(celery_task.shaky_add.delay(2, 3))")
+    wait_for_state(lab, retrying, "RETRY")  # for 1 s (countdown=1), twice
+    frozen(worker)
+    try:
+        assert lessons_check(lab, retrying) == ["任务异常后正在重试"]
+    finally:
+        thaw(worker)
+    for task in (running, retrying):
+        wait_for_state(lab, task, "SUCCESS")  # thawed, both carry on and succeed
+    assert lessons_check(lab, retrying) == ["任务执行成功了", "5"]
+
+
+def test_lessons_calls_worker_commands(lab):
+    """The lesson's worker commands: Celery 4's order is refused (exit 2) with the text the
+    README shows, with and without -P eventlet; its Windows worker, -P eventlet, runs the
+    lesson's task and starts with eventlet's deprecation warning, as the README shows."""
+    command = lab.chapter.command("lesson_worker_celery4")
+    assert command == "celery worker -A celery_task -l info"  # the lesson's, to the letter
+    refused = lab.run(command, exit=2, timeout=30)
+    problems = step_differences(readme_text(lab.chapter), CHAPTER, [(command, refused.output)])
+    assert not problems, "\n".join(problems)
+    assert "Error: No such option '-A'." in refused.output
+    with_eventlet = lab.run(command + " -P eventlet", exit=2, timeout=30)
+    tail = refused.output.splitlines()
+    assert with_eventlet.output.splitlines()[-len(tail):] == tail, with_eventlet.output
+
+    worker = lab.start("worker_eventlet")
+    assert re.search(r"concurrency: \d+ \(eventlet\)", worker.output()), worker.output()
+    shown = next(s for s in samples(readme_text(lab.chapter))
+                 if s.command == lab.chapter.command("worker_eventlet"))
+    problem = difference(shown.output, worker.output().splitlines(), CHAPTER)
+    assert not problem, f"README line {shown.line}: `$ {shown.command}`:\n{problem}"
+    task_id = sent_id(lab, LESSON_SUBMIT)
+    worker.wait_for(rf"Task celery_task\.add\[{task_id}\] succeeded in .*: 5$", timeout=20)
+    assert lessons_check(lab, task_id) == ["任务执行成功了", "5"]

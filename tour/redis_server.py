@@ -266,6 +266,8 @@ def main(argv: list[str]) -> int:
             verb = "started" if found.started else "using"
             print(f"[redis] {verb}: {found.how}")
             print(f"[redis] ready at {safe_url(found.url)}; stop it with `make redis-stop`")
+            if found.started:
+                print("[redis] it runs in the background: this terminal is free for what comes next")
         elif action == "down":
             print(f"[redis] {stop_background()}")
         elif action == "status":
