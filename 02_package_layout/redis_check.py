@@ -1,15 +1,18 @@
-"""What every script here checks first: is REDIS_URL well formed, and does Redis answer?
+"""What every script of this chapter does first: `require_redis(app)`.
 
     from celery_task.celery import app
     from redis_check import require_redis
+    require_redis(app)
 
-    require_redis(app)   # one `[!]` line and exit code 1 instead of a traceback
-
-require_redis(app) then keeps watching: if Redis goes away while the script waits for a
-result, an exception caused by the lost connection (redis-py's ConnectionError or
-TimeoutError, kombu's OperationalError, Celery's "Retry limit exceeded ... result store"
-RuntimeError) ends the script with one `[!]` line and exit code 1; any other error keeps
-its traceback. The worker never calls this: it keeps retrying until Redis is back.
+One line and exit code 1, instead of a traceback, when Redis cannot be used:
+- REDIS_URL is malformed:               [!] REDIS_URL is malformed: expected redis://...
+- Redis does not answer (within 3 s):   [!] Redis is not answering at redis://...
+- Redis goes away later, while the script waits for a result:
+                                        [!] Redis at redis://... went away while ...
+Any other error keeps its traceback. A password in REDIS_URL is never printed: kombu's
+maybe_sanitize_url shows it as redis://:**@host:port, as the worker's banner does.
+The worker never calls this: it keeps retrying until Redis is back. (The drills' app,
+drill_app.py, is checked the same way: require_redis(app) with its app.)
 """
 
 import logging
@@ -22,18 +25,22 @@ import redis
 from kombu.exceptions import OperationalError
 from kombu.utils.url import maybe_sanitize_url
 
+# [:password@]host[:port], and no database number: each chapter adds its own
+WELL_FORMED = re.compile(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?")
+# What a lost connection raises: redis-py's ConnectionError or TimeoutError, kombu's
+# OperationalError, or the built-in ConnectionError
 LOST = (redis.ConnectionError, redis.TimeoutError, OperationalError, ConnectionError)
-WELL_FORMED = re.compile(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?")  # [:password@]host[:port]
 
 
 def require_redis(app):
-    """Exit with one clear line when REDIS_URL is malformed or Redis does not answer."""
+    """Exit with one line unless REDIS_URL is well formed and Redis answers; from then on,
+    exit with one line, too, if Redis goes away."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
     if not WELL_FORMED.fullmatch(url):
         sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
                  "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
-    where = maybe_sanitize_url(app.conf.broker_url)  # never print a password (redis://:**@host)
-    exit_when_redis_goes_away(where, app)
+    where = maybe_sanitize_url(app.conf.broker_url)  # never print a password
+    exit_when_redis_goes_away(app, where)
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...
@@ -52,7 +59,9 @@ def caused_by_lost_redis(exc):
     return False
 
 
-def exit_when_redis_goes_away(where, app):
+def exit_when_redis_goes_away(app, where):
+    """From now on, an exception caused by a lost Redis connection (Celery's "Retry limit
+    exceeded ... result store" RuntimeError among them) ends the script with one line."""
     # A script gives up after about 2 s instead of retrying: it says so and exits, while
     # the worker (which never calls this) keeps retrying until Redis is back.
     app.conf.result_backend_always_retry = False
