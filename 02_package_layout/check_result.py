@@ -9,7 +9,9 @@ import sys
 import redis
 from celery.result import AsyncResult
 
-from celery_task.celery import BROKER_URL, app, load_last_id, require_redis
+from celery_task.celery import BROKER_URL, app
+from last_id import load_last_id
+from redis_check import require_redis
 
 
 def still_queued(task_id):
@@ -21,7 +23,7 @@ def still_queued(task_id):
     return any(task_id.encode() in message for message in waiting + taken)
 
 
-require_redis()
+require_redis(app)
 task_id = sys.argv[1] if len(sys.argv) > 1 else load_last_id()
 source = "" if len(sys.argv) > 1 else " (read from .last_task_id)"
 result = AsyncResult(task_id, app=app)

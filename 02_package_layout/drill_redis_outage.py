@@ -7,8 +7,9 @@ its own worker under a small supervisor (this script: if the worker exits, it st
 again and says so). Each round sends 20 build_report tasks of 1 s, stops Redis once four
 are running, starts it again on the same port and folder, and counts: submitted,
 completed, lost (still parked in `unacked`, or gone), ran twice, and how long after Redis
-came back the last task finished. The worker uses the chapter's own settings (visibility
-timeout 1 hour): a task that comes back quickly was handed back, not timed out.
+came back the last task finished. The worker runs the drills' app with Celery's default
+visibility timeout of 1 hour (drill_app:patient): a task that comes back quickly was handed
+back by outage.py, not timed out.
 """
 
 import os
@@ -35,15 +36,13 @@ with socket.socket() as s:  # a free port for the drill's own Redis
     s.bind(("127.0.0.1", 0))
     PORT = s.getsockname()[1]
 os.environ["REDIS_URL"] = f"redis://127.0.0.1:{PORT}"  # before the app reads it
-os.environ.pop("DRILL_VISIBILITY_TIMEOUT", None)       # the chapter's real 1 hour
 
 import redis  # noqa: E402  (imported after REDIS_URL is set on purpose)
 
-from celery_task.celery import BACKEND_URL, BROKER_URL  # noqa: E402
-from celery_task.report_task import build_report  # noqa: E402
+from drill_app import BACKEND_URL, BROKER_URL, QUEUE, UNACKED, build_report  # noqa: E402
 
 FOLDER = tempfile.mkdtemp(prefix="drill-outage-")
-WORKER = ["celery", "-A", "celery_task", "worker", "-l", "info", "-c", "4", "-n", "outage@%h"]
+WORKER = ["celery", "-A", "drill_app:patient", "worker", "-l", "info", "-c", "4", "-n", "outage@%h"]
 broker, backend = redis.Redis.from_url(BROKER_URL), redis.Redis.from_url(BACKEND_URL)
 
 
@@ -108,7 +107,7 @@ def done(ids):
 
 
 def parked(ids):
-    messages = b"".join(broker.hvals("unacked"))
+    messages = b"".join(broker.hvals(UNACKED))
     return sum(1 for i in ids if i.encode() in messages)
 
 
@@ -127,10 +126,10 @@ def one_round(number, down_for, stop_after, queue_left, supervisor, first):
     print(f"[{number}] sent {TASKS} x build_report (1 s each) to a worker running 4 at a time")
     events = []
     deadline = time.monotonic() + 30
-    while (sum(runs_of(numbers)) < stop_after or broker.llen("celery") > queue_left) \
+    while (sum(runs_of(numbers)) < stop_after or broker.llen(QUEUE) > queue_left) \
             and time.monotonic() < deadline:
         sleep_watching(0.05, supervisor, events)
-    started, waiting = sum(runs_of(numbers)), broker.llen("celery")
+    started, waiting = sum(runs_of(numbers)), broker.llen(QUEUE)
     server = start_redis.server
     server.terminate()  # a clean stop, as `make redis-stop` does: the AOF is written first
     server.wait()

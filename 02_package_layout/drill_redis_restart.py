@@ -2,7 +2,8 @@
 
     python drill_redis_restart.py
 
-It runs its own Redis on a spare port (your Redis is not touched) and its own worker, sends
+It runs its own Redis on a spare port (your Redis is not touched) and its own worker of the
+drills' app (drill_app.py, visibility timeout 5 s), sends
 10 tasks, restarts Redis while they are queued, and counts the tasks the worker ran.
 Run once with the append-only file (AOF) on, as docker-compose.yml and `make redis` do,
 and once with persistence off.
@@ -34,12 +35,10 @@ with socket.socket() as s:  # a free port for the drill's own Redis
     s.bind(("127.0.0.1", 0))
     PORT = s.getsockname()[1]
 os.environ["REDIS_URL"] = f"redis://127.0.0.1:{PORT}"  # before the app reads it
-os.environ["DRILL_VISIBILITY_TIMEOUT"] = "5"           # see celery_task/celery.py
 
 import redis  # noqa: E402  (imported after REDIS_URL is set on purpose)
 
-from celery_task.celery import app  # noqa: E402
-from celery_task.report_task import build_report  # noqa: E402
+from drill_app import QUEUE, UNACKED, app, build_report  # noqa: E402
 
 
 def start_redis(folder, aof):
@@ -75,12 +74,12 @@ def just_refilled(broker, timeout=10):
     between the two when Redis stops is lost whatever the persistence (chapter 02's README).
     A worker holding less than that is waiting for more, the moment the Celery 5.7 crash on
     a lost connection needs (see the outage drill)."""
-    deadline, before = time.monotonic() + timeout, broker.llen("celery")
+    deadline, before = time.monotonic() + timeout, broker.llen(QUEUE)
     while time.monotonic() < deadline:
-        now = broker.llen("celery")
+        now = broker.llen(QUEUE)
         if now < before:
             time.sleep(0.02)  # the worker records it in `unacked` a moment after taking it
-            if broker.hlen("unacked") >= PREFETCH:
+            if broker.hlen(UNACKED) >= PREFETCH:
                 return
         before = now
         time.sleep(0.005)
@@ -92,14 +91,14 @@ def drill(number, aof):
     server = start_redis(folder, aof)
     log = open(Path(folder) / "worker.log", "w+")
     worker = subprocess.Popen(
-        ["celery", "-A", "celery_task", "worker", "-l", "info", "-c", "1", "-n", f"drill{number}@%h"],
+        ["celery", "-A", "drill_app", "worker", "-l", "info", "-c", "1", "-n", f"drill{number}@%h"],
         stdout=log, stderr=subprocess.STDOUT)
     worker_answers()
     sent = {build_report.delay(n, 0.5).id for n in range(TASKS)}  # keep only the ids
     print(f"[{number}] {label}: sent {TASKS} tasks of 0.5 s to a worker running one at a time")
     broker = redis.Redis(port=PORT, db=3)  # db 3: this chapter's queue
     just_refilled(broker)
-    waiting = broker.llen("celery")
+    waiting = broker.llen(QUEUE)
     server.terminate()  # a clean stop: Redis writes its append-only file first
     server.wait()
     print(f"    restarted Redis while {waiting} tasks were waiting in the queue")
@@ -113,7 +112,7 @@ def drill(number, aof):
     log.seek(0)
     reconnected = "Connected to redis://" in log.read().split("Connection to broker lost")[-1]
     # a task not run yet may still be parked: taken by the worker, kept in the `unacked` hash
-    taken = b"".join(redis.Redis(port=PORT, db=3).hvals("unacked"))
+    taken = b"".join(redis.Redis(port=PORT, db=3).hvals(UNACKED))
     parked = sum(1 for task_id in sent - ran if task_id.encode() in taken)
     worker.terminate()
     worker.wait(30)

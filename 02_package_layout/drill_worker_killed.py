@@ -2,8 +2,9 @@
 
     python drill_worker_killed.py
 
-It runs its own worker (stop yours first, or both will share the tasks; nothing breaks),
-sends 20 build_report tasks of 1 s each, then
+It runs its own worker, of the drills' app (drill_app.py: its own queue, so a worker of the
+lesson's app running in another terminal takes none of them), sends 20 build_report tasks
+of 1 s each, then
   - kills one pool process with SIGKILL (what the kernel's out-of-memory killer does),
   - kills the whole worker with SIGKILL (a crashed machine, `kill -9`), and restarts it,
 and counts: submitted, completed, lost, and run more than once.
@@ -20,20 +21,17 @@ import psutil
 import redis
 from celery.exceptions import TimeoutError as ResultTimeout
 
-from celery_task.celery import BACKEND_URL, require_redis
-from celery_task.report_task import build_report
+from drill_app import BACKEND_URL, VISIBILITY_TIMEOUT, app, build_report
+from redis_check import require_redis
 
 TASKS = 20
-VISIBILITY_TIMEOUT = 5  # seconds; Celery's default is 3600 (see celery_task/celery.py)
-WORKER = ["celery", "-A", "celery_task", "worker", "-l", "info", "-c", "4", "-n", "drill@%h"]
+WORKER = ["celery", "-A", "drill_app", "worker", "-l", "info", "-c", "4", "-n", "drill@%h"]
 log = tempfile.NamedTemporaryFile("w", prefix="drill-worker-", suffix=".log", delete=False)
-env = {**os.environ, "DRILL_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
 
 
 def start_worker():
     # tasks sent while it starts up simply wait in Redis
-    return subprocess.Popen(WORKER, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    return subprocess.Popen(WORKER, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def wait_until_started(count, timeout=60):
@@ -45,7 +43,7 @@ def wait_until_started(count, timeout=60):
         time.sleep(0.05)
 
 
-require_redis()
+require_redis(app)
 runs = redis.Redis.from_url(BACKEND_URL)
 runs.delete("drill:runs")
 print(f"[1] starting a worker: {' '.join(WORKER)} (log: {log.name})")
@@ -61,7 +59,7 @@ os.killpg(worker.pid, signal.SIGKILL)
 worker.wait()
 print(f"[4] killed the whole worker (pid {worker.pid}) with SIGKILL: no chance to clean up")
 print("    its unacknowledged tasks stay parked in Redis: restarted under the same name, the")
-print("    worker hands them back at once (celery_task/outage.py); any other worker waits for")
+print("    worker hands them back at once (outage.py); any other worker waits for")
 print(f"    the visibility timeout ({VISIBILITY_TIMEOUT} s here, 1 hour by default)")
 worker = start_worker()
 print("[5] restarted the worker; waiting for every task (at most 60 s)")

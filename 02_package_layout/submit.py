@@ -10,16 +10,18 @@ import random
 
 from celery.exceptions import TimeoutError as ResultTimeout
 
-from celery_task.celery import require_redis, save_last_id
+from celery_task.celery import app
 from celery_task.course_task import add
 from celery_task.order_task import make_order
 from celery_task.user_task import send_sms
+from last_id import save_last_id
+from redis_check import require_redis
 
-require_redis()
+require_redis(app)
 code = f"{random.randint(0, 9999):04d}"  # a fresh code: the fake gateway fails twice per message
 sent = [
     (send_sms, send_sms.delay("13800138000", code)),
-    (make_order, make_order.delay(7, 42)),
+    (make_order, make_order.delay()),
     (add, add.delay(2, 3)),
 ]
 for number, (task, result) in enumerate(sent, start=1):

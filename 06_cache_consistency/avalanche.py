@@ -13,7 +13,9 @@ import random
 import threading
 import time
 
-from store import Database, cache, key, require_redis, reset
+from celery_task import app
+from redis_check import require_redis
+from store import Database, cache, key, reset
 from strategies import read
 
 PRODUCTS = list(range(101, 201))  # the 100 products of this demo
@@ -70,7 +72,7 @@ def run(jitter):
 
 
 def main():
-    require_redis()
+    require_redis(app)
     print(f"[1] {len(PRODUCTS)} products (ids {PRODUCTS[0]}-{PRODUCTS[-1]}) are cached in one go; "
           f"{READERS} threads\n"
           f"    read them (2 each, every 50 ms) for {RUN_FOR:g} s and refill the cache on a miss.")

@@ -12,7 +12,9 @@ import secrets
 import threading
 import time
 
-from store import Database, cache, key, require_redis, reset
+from celery_task import app
+from redis_check import require_redis
+from store import Database, cache, key, reset
 from strategies import read
 
 HOT = 7          # the hot product
@@ -76,7 +78,7 @@ def stampede(reader):
 
 
 def main():
-    require_redis()
+    require_redis(app)
     print(f"[1] Product {HOT} is hot, and rebuilding its entry takes a {REBUILD:g} s query. The entry\n"
           f"    gets a TTL of 0.3 s; {READERS} reader threads wait for it to expire, then all ask\n"
           f"    for it at once.")

@@ -11,13 +11,15 @@ Start both from this folder, in two terminals:
 """
 
 import json
+import os
 import time
 
 from celery import Celery
 
-from store import FEATURED_KEY, REDIS_URL, REFRESH_EVERY, Database, cache
+from store import FEATURED_KEY, REFRESH_EVERY, Database, cache
 
-BROKER_URL = f"{REDIS_URL}/12"   # the queue (the cache itself is database 14)
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+BROKER_URL = f"{REDIS_URL}/12"   # the queue (the cache itself is database 14, in store.py)
 BACKEND_URL = f"{REDIS_URL}/13"  # task states and results
 
 app = Celery("celery_task", broker=BROKER_URL, backend=BACKEND_URL)
@@ -39,15 +41,13 @@ app.conf.update(
     },
 )
 
-db = Database()
-
 
 @app.task
 def refresh_featured():
     """Strategy 4: read the featured products from the database, overwrite the cache.
     The TTL is a safety net: if beat stops, the entry expires instead of staying stale."""
     read_at = time.time()  # before the read: anything committed earlier is in this list
-    products = db.featured()
+    products = Database().featured()
     value = {"read_at": read_at, "products": products}
     cache.set(FEATURED_KEY, json.dumps(value), ex=int(3 * REFRESH_EVERY) + 1)
     return [p["price"] for p in products]

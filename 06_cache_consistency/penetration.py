@@ -18,7 +18,9 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from store import PRODUCTS, TTL, Database, cache, key, require_redis
+from celery_task import app
+from redis_check import require_redis
+from store import PRODUCTS, TTL, Database, cache, key
 from strategies import read
 
 MISS_TTL = 30  # seconds; short, because the product may be created later
@@ -87,7 +89,7 @@ def measure(label, reader, per_thread):
 
 
 def main():
-    require_redis()
+    require_redis(app)
     bloom = BloomFilter(cache)
     cache.delete(bloom.name)
     bloom.add(*Database().ids())  # a real application adds each new product here too

@@ -21,8 +21,8 @@ from kombu.utils.url import maybe_sanitize_url
 
 import strategies as s
 from celery_task import BROKER_URL, app
-from store import (FEATURED_KEY, REFRESH_EVERY, SECOND_DELETE_AFTER, Database, cache, key,
-                   require_redis, reset)
+from redis_check import require_redis
+from store import FEATURED_KEY, REFRESH_EVERY, SECOND_DELETE_AFTER, Database, cache, key, reset
 
 LANE = 24  # width of one thread's column
 EVENTS = {"A db.set_price": "A wrote DB", "R db.get": "R read DB", "W cache.delete": "W deleted",
@@ -141,7 +141,9 @@ def describe(kind, name, args, result):
 
 
 class Row:
-    """One strategy's outcome; printing it gives the verdict line the tests look for."""
+    """One strategy's outcome: what the database and the cache hold at the end, and how long
+    the cache stays wrong. Its verdict goes under the strategy's timeline, the rest in the
+    summary table."""
 
     def __init__(self, number, name, interleaving, product_id, db_price, cache_price,
                  stale_for=None, healed_by=""):
@@ -150,31 +152,57 @@ class Row:
         self.stale = db_price != cache_price
         if self.stale:
             self.until = f"the TTL ends ({cache.ttl(key(product_id))} s)"
-            verdict = f"STALE until {self.until}"
+            self.verdict = f"STALE until {self.until}"
         else:
             self.until = f"{healed_by}, {stale_for:.1f} s"
-            verdict = f"consistent after {stale_for:.1f} s ({healed_by})"
-        print(f"    => strategy {number}: DB {db_price}, cache {cache_price}: {verdict}")
+            self.verdict = f"consistent after {stale_for:.1f} s ({healed_by})"
+
+
+def concluded(row):
+    """Print the verdict under a strategy's timeline; return the row for the summary."""
+    print(f"    => strategy {row.number}: DB {row.db}, cache {row.cache}: {row.verdict}")
+    return row
 
 
 def fail(message):
     sys.exit(f"[!] {message}")
 
 
-def strategy_1(db):
-    pid = 1
+def lessons_case(db, pid, update):
+    """The lesson's words for strategies 1 and 3: a reader that comes between the writer's
+    DB write and its cache call gets the old value. It does, and the next reader does not."""
     reset([pid])
     s.read(db, cache, pid)  # the cache holds the price: 100
-    print("[1] Strategy 1: update the DB, then the cache. Two writers: A sets 110,\n"
-          "    then B sets 120. A is held between its two writes until B is done.")
+    race = Race({"W": "W: writer, sets 120", "R": "R: reader"})
+    tdb, tcache = race.traced(db, cache)
+    race.hold("W", after="db.set_price", until="R done")
+    race.start("W", lambda: update(tdb, tcache, pid, 120))
+    race.start("R", lambda: s.read(tdb, tcache, pid), after="W db.set_price")
+    race.join()
+    race.start("R", lambda: s.read(tdb, tcache, pid))  # the next reader
+    race.join()
+    first = next(text.split(": ")[1] for _, who, text in race.log if who == "R")
+    print(f"    -> R read {first} while the DB held {db.get(pid)['price']}; the next reader gets "
+          f"{price(cache.get(key(pid)))}: it heals at once")
+
+
+def strategy_1(db):
+    pid = 1
+    print("[1] Strategy 1: update the DB, then the cache. The lesson's case first: a\n"
+          "    reader comes between the writer's two calls.")
+    lessons_case(db, pid, s.update_db_then_cache)
+    reset([pid])
+    s.read(db, cache, pid)  # the cache holds the price: 100
+    print("    What lasts: two writers, A sets 110, then B sets 120. A is held between\n"
+          "    its two writes until B is done.")
     race = Race({"A": "A: writer, sets 110", "B": "B: writer, sets 120"})
     tdb, tcache = race.traced(db, cache)
     race.hold("A", after="db.set_price", until="B done")
     race.start("A", lambda: s.update_db_then_cache(tdb, tcache, pid, 110))
     race.start("B", lambda: s.update_db_then_cache(tdb, tcache, pid, 120), after="A db.set_price")
     race.join()
-    return Row(1, "update DB, then cache", "A:db B:db B:cache A:cache", pid,
-               db.get(pid)["price"], price(cache.get(key(pid))))
+    return concluded(Row(1, "update DB, then cache", "A:db B:db B:cache A:cache", pid,
+                         db.get(pid)["price"], price(cache.get(key(pid)))))
 
 
 def strategy_2(db):
@@ -189,24 +217,26 @@ def strategy_2(db):
     race.start("W", lambda: s.delete_cache_then_update_db(tdb, tcache, pid, 120))
     race.start("R", lambda: s.read(tdb, tcache, pid), after="W cache.delete")
     race.join()
-    return Row(2, "delete cache, then DB", "W:del R:miss,db,set W:db", pid,
-               db.get(pid)["price"], price(cache.get(key(pid))))
+    return concluded(Row(2, "delete cache, then DB", "W:del R:miss,db,set W:db", pid,
+                         db.get(pid)["price"], price(cache.get(key(pid)))))
 
 
 def strategy_3(db):
     pid = 3
+    print("[3] Strategy 3: update the DB, then delete the cache entry. The lesson's case\n"
+          "    first (\"like strategy 1\"): a reader between the writer's two calls.")
+    lessons_case(db, pid, s.update_db_then_delete_cache)
     reset([pid])  # not cached: the entry has just expired
-    print("[3] Strategy 3: update the DB, then delete the cache entry. The entry has\n"
-          "    just expired; a reader reads the DB before the write and fills the\n"
-          "    cache after the writer's delete.")
+    print("    What lasts: the entry has just expired; a reader reads the DB before the\n"
+          "    write and fills the cache after the writer's delete.")
     race = Race({"W": "W: writer, sets 120", "R": "R: reader"})
     tdb, tcache = race.traced(db, cache)
     race.hold("R", after="db.get", until="W done")
     race.start("R", lambda: s.read(tdb, tcache, pid))
     race.start("W", lambda: s.update_db_then_delete_cache(tdb, tcache, pid, 120), after="R db.get")
     race.join()
-    return Row(3, "update DB, then delete", "R:miss,db W:db,del R:set", pid,
-               db.get(pid)["price"], price(cache.get(key(pid))))
+    return concluded(Row(3, "update DB, then delete", "R:miss,db W:db,del R:set", pid,
+                         db.get(pid)["price"], price(cache.get(key(pid)))))
 
 
 def wait_for_refresh(newer_than, timeout):
@@ -240,8 +270,9 @@ def strategy_4(db):
     race.say("beat", f"refresh: {price(refreshed, pid)} (+{stale_for:.1f} s)")
     race.start("R", lambda: s.read_featured(tdb, tcache))
     race.join()
-    return Row(4, "periodic refresh (beat)", "W:db R:cache(old)", pid, db.get(pid)["price"],
-               price(cache.get(FEATURED_KEY), pid), stale_for, "next refresh")
+    return concluded(Row(4, "periodic refresh (beat)", "W:db R:cache(old)", pid,
+                         db.get(pid)["price"], price(cache.get(FEATURED_KEY), pid), stale_for,
+                         "next refresh"))
 
 
 def strategy_5(db, slow_reader):
@@ -284,8 +315,8 @@ def strategy_5(db, slow_reader):
     stale_for = done - race.when("R", "writes cache")  # from the stale write to the 2nd delete
     race.start("R", lambda: s.read(tdb, tcache, pid))  # the next reader
     race.join()
-    return Row(5, "delayed double delete", "W:del R:miss,db W:db R:set", pid,
-               db.get(pid)["price"], price(cache.get(key(pid))), stale_for, "2nd delete")
+    return concluded(Row(5, "delayed double delete", "W:del R:miss,db W:db R:set", pid,
+                         db.get(pid)["price"], price(cache.get(key(pid))), stale_for, "2nd delete"))
 
 
 def summary(rows):
@@ -308,7 +339,7 @@ def main():
     if not set(chosen) <= {1, 2, 3, 4, 5}:
         parser.error("strategies are numbered 1 to 5")
 
-    require_redis()
+    require_redis(app)
     if {4, 5} & set(chosen) and not app.control.ping(timeout=2, limit=1):
         fail(f"no Celery worker answers on {maybe_sanitize_url(BROKER_URL)}: start one with "
              "`celery -A celery_task worker -l info` (strategy 4 also needs beat)")

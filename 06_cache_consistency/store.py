@@ -10,23 +10,18 @@ in this folder).
 """
 
 import os
-import re
 import sqlite3
-import sys
 import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 import redis
-from kombu.utils.url import maybe_sanitize_url
 
-from redis_lost import exit_when_redis_goes_away
+from redis_check import redis_url
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-if not re.fullmatch(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?", REDIS_URL):  # [:password@]host[:port]
-    sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
-             "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
+# checked here: redis-py reads the URL as soon as the cache client below is made
+REDIS_URL = redis_url()
 CACHE_URL = f"{REDIS_URL}/14"
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(Path(__file__).with_name("db.sqlite3")))
 DB_LATENCY = 0.05        # seconds each database query waits first
@@ -47,17 +42,6 @@ def key(product_id):
 # one client for the whole process: it keeps a pool of connections and is thread-safe
 cache = redis.Redis.from_url(CACHE_URL, decode_responses=True, socket_connect_timeout=3,
                              socket_timeout=10)
-
-
-def require_redis():
-    """Scripts call this first: one clear line and exit code 1 when Redis is not answering."""
-    exit_when_redis_goes_away(maybe_sanitize_url(CACHE_URL))  # also if it goes away later
-    try:
-        cache.ping()
-    except (redis.RedisError, OSError):
-        where = maybe_sanitize_url(CACHE_URL)  # never print a password
-        sys.exit(f"[!] Redis is not answering at {where}. Start it with `make redis` "
-                 "(or `docker compose up -d --wait`), then run this again.")
 
 
 class Database:

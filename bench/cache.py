@@ -96,8 +96,8 @@ class Site:
 
     def env(self, port: int) -> dict[str, str]:
         return procs.chapter_env(self.redis_url, {
-            "DJANGO_DB_PATH": str(self.db), "DJANGO_PORT": str(port),
-            "SITE_URL": f"http://127.0.0.1:{port}", "PYTHONDONTWRITEBYTECODE": "1"})
+            "DJANGO_DB_PATH": str(self.db), "SITE_URL": f"http://127.0.0.1:{port}",
+            "PYTHONDONTWRITEBYTECODE": "1"})
 
     def prepare(self) -> None:
         """migrate and load_banners, the walkthrough's first two steps, into the temp file."""
@@ -113,8 +113,8 @@ class Site:
 
     def start(self, key: str) -> tuple[procs.Proc, int, float]:
         port = free_port()
-        command = f"{self.web} {self.options(key)}"
-        say(f"  $ {command}   (DJANGO_PORT={port})", "cyan")
+        command = runner.listening_at(f"{self.web} {self.options(key)}", port)
+        say(f"  $ {command}", "cyan")
         proc = procs.Proc(f"web {key}", command, self.path, self.env(port))
         started = time.monotonic()
         proc.start()

@@ -1,16 +1,26 @@
 """Chapter 02, run as a learner runs it: the package layout, full task names, retries and
 the unregistered-task mistake, against a real worker and Redis."""
 
+import json
 import re
 import signal
 import subprocess
 import sys
 import time
 
+import redis as redis_py
+
 from tests.conftest import ROOT, marked, tour_env
-from tests.readme_output import assert_readme_shows
+from tests.readme_output import assert_readme_shows, readme_text, step_differences
 
 CHAPTER = "02_package_layout"
+
+
+def assert_readme_shows_command(lab, key, output):
+    """README.md's sample output under `$ <the [commands] entry key>` matches this real run."""
+    command = lab.chapter.command(key)
+    problems = step_differences(readme_text(lab.chapter), lab.chapter.name, [(command, output)])
+    assert not problems, "\n\n".join(problems)
 
 
 def test_walkthrough(lab):
@@ -21,15 +31,124 @@ def test_walkthrough(lab):
     # the worker knows exactly the three modules of include=[...], not coupon_task
     names = re.findall(r"\* (celery_task\.\S+)", registered)
     assert sorted(names) == ["celery_task.course_task.add", "celery_task.order_task.make_order",
-                             "celery_task.report_task.build_report",
                              "celery_task.user_task.send_sms"]
     # the gateway refused twice per message and Celery retried after 1 s, then 2 s
     retries = re.findall(r"(\d+\.\d+) s  RETRY", sms)
     done = float(re.search(r"(\d+\.\d+) s  SUCCESS", sms).group(1))
     assert len(retries) == 2 and done >= 2.9, sms
+    assert "[3] result after 2 retries: 'SMS to 13800138000 accepted on call 3'" in sms, sms
     assert worker.count(r"Task celery_task\.user_task\.send_sms\[.*\] retry") == 4
     worker.wait_for(r"Received unregistered task of type 'celery_task\.coupon_task\.issue_coupon'",
                     timeout=5)
+
+
+def test_watch_sms_counts_the_retries_the_workers_gateway_asks_for(lab):
+    """The gateway's failures are the worker's setting: watch_sms.py reports what happened."""
+    lab.start("worker", env={"SMS_GATEWAY_FAILURES": "3"})
+    out = lab.run("python watch_sms.py", timeout=60).output
+    assert "fails the first 3" in out and "[3] result after 3 retries: " in out, out
+    assert "accepted on call 4'" in out, out
+
+
+# --- the lesson's own calls, as it types them, against this chapter's package ------------
+# The lesson's app module (its celery.py under "the package layout") lists these modules.
+LESSONS_INCLUDE = ["celery_task.course_task", "celery_task.order_task", "celery_task.user_task"]
+
+# the package layout, and again under "delayed tasks" ("before, we submitted with
+# res = order_task.make_order.apply_async()"): make_order takes no arguments
+LESSON_MAKE_ORDER = """\
+from celery_task import user_task, order_task
+res = order_task.make_order.apply_async()
+print(res)
+"""
+
+# running async tasks, way one: apply_async with no time, runs at once
+LESSON_APPLY_ASYNC = """\
+from celery_task import user_task, order_task
+user_task.send_sms.apply_async(args=(200, 50))
+"""
+
+# running async tasks, way two: delay
+LESSON_DELAY = """\
+from celery_task import user_task, order_task
+res = user_task.send_sms.delay("1526589745", "8888")
+print(res)
+"""
+
+# checking a task's result by its id (the lesson's result check; in the package the app is
+# celery_task.celery.app, so that is what it imports here)
+LESSON_CHECK_RESULT = """\
+from celery_task.celery import app
+
+from celery.result import AsyncResult
+
+id = '{task_id}'
+if __name__ == '__main__':
+\ta = AsyncResult(id=id, app=app)
+\tif a.successful():
+\t\tresult = a.get()
+\t\tprint("任务执行成功了")
+\t\tprint(result)
+\telif a.failed():
+\t\tprint('任务失败')
+\telif a.status == 'PENDING':
+\t\tprint('任务等待中被执行')
+\telif a.status == 'RETRY':
+\t\tprint('任务异常后正在重试')
+\telif a.status == 'STARTED':
+\t\tprint('任务已经开始被执行')
+"""
+
+
+def run_snippet(lab, name, code):
+    """Write a lesson snippet into the scratch copy (never the chapter folder) and run it."""
+    (lab.path / name).write_text(code, encoding="utf-8")
+    return lab.run(f"python {name}", timeout=30).output
+
+
+def wait_for_result(lab, task_id, timeout=30):
+    backend = redis_py.Redis.from_url(lab.chapter.url(lab.redis_url, "backend"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        meta = backend.get(f"celery-task-meta-{task_id}")
+        if meta and json.loads(meta)["status"] in ("SUCCESS", "FAILURE"):
+            return json.loads(meta)
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id}: no final result within {timeout} s")
+
+
+def test_lessons_calls_include_the_lessons_modules(lab):
+    """The lesson's include=[...] is the app's: the worker imports exactly those modules."""
+    done = lab.run('python -c "from celery_task.celery import app; print(list(app.conf.include))"')
+    assert done.output.strip().splitlines()[-1] == repr(LESSONS_INCLUDE), done.output
+
+
+def test_lessons_calls_run_against_the_package(lab):
+    worker = lab.start("worker")
+    # make_order, submitted as the lesson does, then looked up by id as the lesson does
+    order_id = run_snippet(lab, "lesson_make_order.py", LESSON_MAKE_ORDER).strip()
+    assert re.fullmatch(r"[0-9a-f-]{36}", order_id), order_id
+    assert wait_for_result(lab, order_id)["result"] == "order created"
+    check = run_snippet(lab, "lesson_check_result.py", LESSON_CHECK_RESULT.format(task_id=order_id))
+    assert check.splitlines() == ["任务执行成功了", "order created"], check
+    # send_sms with apply_async(args=...) and with delay(...): the numbers the lesson passes
+    assert run_snippet(lab, "lesson_apply_async.py", LESSON_APPLY_ASYNC) == ""
+    sms_id = run_snippet(lab, "lesson_delay.py", LESSON_DELAY).strip()
+    assert wait_for_result(lab, sms_id)["result"] == "SMS to 1526589745 accepted on call 3"
+    worker.wait_for(r"send_sms\[[0-9a-f-]+\] succeeded in [\d.]+s: 'SMS to 200 accepted on call 3'",
+                    timeout=30)
+    assert worker.count("unregistered") == 0 and worker.count("TypeError") == 0
+
+
+def test_find_app_takes_an_app_under_any_name(lab):
+    """`-A celery_task` finds the app in celery_task/celery.py even when it is not called
+    `app` (celery/app/utils.py find_app: the first Celery instance in the module)."""
+    module = lab.path / "celery_task" / "celery.py"
+    module.write_text(module.read_text().replace("app = Celery(", "my_app = Celery(")
+                      .replace("app.conf.update(", "my_app.conf.update("), encoding="utf-8")
+    done = lab.run("python -c \"from celery.app.utils import find_app; "
+                   "print(find_app('celery_task').main)\"")
+    assert done.output.strip().splitlines()[-1] == "celery_task", done.output
 
 
 def test_adding_the_module_fixes_unregistered(lab):
@@ -94,16 +213,40 @@ def test_drill_redis_restart(lab, figures):
         r"lost with the append-only file: \d+; without persistence: \d+", out).group(0))
 
 
+def test_drill_requeue_loop(lab, figures):
+    """reject_on_worker_lost: a task that kills its process runs again and again until it is
+    revoked; with retry_on_worker_lost and max_retries=3 it runs 4 times, then FAILURE."""
+    out = lab.run(lab.chapter.command("drill_requeue_loop"), timeout=120).output
+    assert_readme_shows_command(lab, "drill_requeue_loop", out)
+    looped = int(re.search(r"it has run (\d+) times and is still STARTED", out).group(1))
+    assert looped >= 3, out
+    assert re.search(r"revoked it: the loop stopped after \d+ runs \(state REVOKED\)", out), out
+    guarded = re.search(r"it ran (\d+) times in ([\d.]+) s, then FAILURE: WorkerLostError", out)
+    assert guarded and guarded.group(1) == "4", out
+    figures(f"drill requeue loop: reject_on_worker_lost alone ran the task {looped} times (until "
+            f"revoked); with retry_on_worker_lost, max_retries=3: 4 runs in {guarded.group(2)} s, "
+            "then FAILURE")
+
+
 def test_drill_shutdown(lab, figures):
-    """Warm shutdown finishes the running task; cold shutdown cuts it and it runs again."""
+    """Warm shutdown finishes the running task; cold shutdown cuts it, and the worker puts its
+    message back as it exits (with a 1-hour visibility timeout it runs again at once); soft
+    shutdown lets a 2 s task finish within its 3 s."""
     out = lab.run(lab.chapter.command("drill_shutdown"), timeout=120).output
+    assert_readme_shows_command(lab, "drill_shutdown", out)
     assert "the task is SUCCESS: {'report': 1, 'run': 1}" in out, out
     assert "the task was cut off, still STARTED" in out, out
+    assert "back in the queue already: 1 in the queue, 0 unacknowledged" in out, out
     assert "{'report': 2, 'run': 2} (run 2 times)" in out, out
+    assert "the task is SUCCESS: {'report': 3, 'run': 1}" in out, out
     warm = re.search(r"then exited after ([\d.]+) s", out).group(1)
     cold = re.search(r"the worker exited after ([\d.]+) s", out).group(1)
-    figures(f"drill shutdown: warm shutdown waited {warm} s for the running task (SUCCESS, ran once); "
-            f"cold shutdown exited in {cold} s, the task ran again on the next worker")
+    again = re.search(r"build_report\(2\) finished ([\d.]+) s later", out).group(1)
+    soft = float(re.search(r"gave it 3 s, then exited after ([\d.]+) s", out).group(1))
+    assert soft >= 3, out  # the soft shutdown waits its whole timeout
+    figures(f"drill shutdown: warm waited {warm} s for the running task (ran once); cold exited "
+            f"in {cold} s, the task ran again {again} s after a new worker started (visibility "
+            f"timeout 1 h); soft (3 s) exited after {soft} s, the 2 s task done (ran once)")
 
 
 def test_ctrl_c_stops_everything_the_tour_started(redis_url):

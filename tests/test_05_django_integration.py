@@ -1,10 +1,12 @@
 """Chapter 05, run as a learner runs it: the real Django site (runserver), a real worker and
 real beat, against the private Redis. The SQLite file lives in a temporary folder
-(DJANGO_DB_PATH) and the site listens on a free port (DJANGO_PORT), so nothing collides with
-a server the learner runs and nothing is left in the chapter folder."""
+(DJANGO_DB_PATH), and the runner starts the site on a free port and tells every command
+where it is (SITE_URL, tour/runner.py), so nothing collides with a server the learner runs
+on 8000 and nothing is left in the chapter folder."""
 
 import json
 import re
+import shlex
 import shutil
 import sqlite3
 import time
@@ -14,9 +16,8 @@ import urllib.request
 import pytest
 import redis as redis_py
 
-from tests.readme_output import assert_readme_shows
+from tests.readme_output import assert_readme_shows, readme_text, step_differences
 from tour import runner, walkthrough
-from tour.redis_server import free_port
 
 CHAPTER = "05_django_integration"
 REFRESH = 3  # BANNER_REFRESH_SECONDS for the tests (the README's default is 5)
@@ -38,9 +39,8 @@ def migrated_db(tmp_path_factory, redis_url):
 
 
 class Site:
-    def __init__(self, port, db):
-        self.port, self.db = port, db
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, url, db):
+        self.url, self.db = url, db
 
     def http(self, method, path, data=None, wait=5.0):
         """(status, headers, body) of one request; waits for a server that is starting."""
@@ -71,22 +71,35 @@ class Site:
 
 
 @pytest.fixture
-def site(monkeypatch, tmp_path):
-    """Every command and process of the test sees the same free port, a temporary SQLite
-    file and a short beat interval (the runner's environment copies os.environ)."""
-    port = free_port()
+def site(lab, monkeypatch, tmp_path):
+    """Every command and process of the test sees the same temporary SQLite file and a short
+    beat interval (the runner's environment copies os.environ), and the run's own site
+    address (lab.site_url, a free port)."""
     db = tmp_path / "db.sqlite3"
-    monkeypatch.setenv("DJANGO_PORT", str(port))
     monkeypatch.setenv("DJANGO_DB_PATH", str(db))
     monkeypatch.setenv("BANNER_REFRESH_SECONDS", str(REFRESH))
-    monkeypatch.delenv("SITE_URL", raising=False)
-    return Site(port, db)
+    return Site(lab.site_url, db)
 
 
 @pytest.fixture
 def loaded_site(site, migrated_db):
     shutil.copy(migrated_db, site.db)
     return site
+
+
+def test_a_run_never_meets_the_learners_server(monkeypatch, redis_url):
+    """A learner's server listens on 8000, Django's default (maybe with SITE_URL exported for
+    it): a run starts the Procfile's web command on a free port of its own and points every
+    command and process at that one (test_walkthrough checks the server really listens there)."""
+    monkeypatch.setenv("SITE_URL", "http://127.0.0.1:8000")
+    with runner.ChapterRun(walkthrough.find(CHAPTER), redis_url) as run:
+        port = run.site_port
+        assert port and port != 8000
+        web = run.chapter.processes["web"]
+        assert web == "python manage.py runserver --noreload"  # what the learner types
+        assert run.command_line("web") == f"{web} 127.0.0.1:{port}"
+        assert run.command_line("worker") == run.chapter.processes["worker"]
+        assert run.site_url == run.env()["SITE_URL"] == f"http://127.0.0.1:{port}"
 
 
 def test_walkthrough(lab, site):
@@ -139,6 +152,9 @@ def test_walkthrough(lab, site):
 
     bad = lab.run(lab.chapter.command("sms_bad_number"), exit=1)
     assert "[!] the view refused" in bad.output and "mobile must be" in bad.output
+    # the README's "Try this" sample of it, line by line
+    assert not step_differences(readme_text(lab.chapter), CHAPTER,
+                                [(lab.chapter.command("sms_bad_number"), bad.output)])
 
 
 def test_second_request_does_not_touch_the_database(lab, loaded_site):
@@ -226,7 +242,8 @@ def test_redis_down_is_503_and_one_line(lab, loaded_site):
         assert status == 503, body[:500]
         assert time.monotonic() - started < 10
         assert headers["Content-Type"] == "application/json"
-        assert json.loads(body)["detail"].startswith(f"Redis is not answering at {DEAD_REDIS}.")
+        assert json.loads(body)["detail"] == (  # the README's Pitfalls say exactly this
+            f"Redis is not answering at {DEAD_REDIS}. Start it with `make redis`, then try again.")
     for step in lab.chapter.steps[1:]:  # all but migrate, which needs no Redis
         result = lab.run(step.run, exit=1, timeout=30, redis_url=DEAD_REDIS)
         assert result.seconds < 10, (step.run, result.seconds)
@@ -242,3 +259,168 @@ def test_debug_off_refuses_the_development_key(lab, site):
     assert "DJANGO_DEBUG is off but DJANGO_SECRET_KEY is not set" in result.output
     ok = lab.run("python manage.py check", env={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "x" * 50})
     assert "System check identified no issues" in ok.output
+
+
+# --- the lesson's own code, verbatim (its Chinese comments left out), in the scratch copy ---
+
+# the lesson's "Celery in Django: asynchronous tasks", step 2: "in a view, write it as usual"
+LESSON_VIEW = '''from django.core.cache import cache
+
+from celery_task.user_task import send_sms
+
+
+def test(request):
+    mobile = request.GET.get("mobile")
+    code = "9999"
+    res = send_sms.delay(mobile, code)
+    print(res)
+    return HttpResponse(res)
+'''
+
+# the lesson's "the home-page banners in the cache": luffy_api/apps/home/views.py
+LESSON_BANNER_VIEW = '''from django.shortcuts import render
+from rest_framework.viewsets import GenericViewSet, ViewSetMixin
+from rest_framework.mixins import ListModelMixin
+from rest_framework.generics import ListAPIView
+from . import models
+from . import serializer
+
+from django.conf import settings
+
+from django.core.cache import cache
+from rest_framework.response import Response
+
+
+class BannerView(ViewSetMixin, ListAPIView):
+    queryset = models.Banner.objects.all().filter(is_delete=False, is_show=True).order_by('orders')[
+               :settings.BANNER_COUNT]
+    serializer_class = serializer.BannerSerializer
+
+    def list(self, request, *args, **kwargs):
+        banner_list = cache.get("banner_list_cache")
+        if not banner_list:
+            print("走了数据库")
+            res = super().list(request, *args, **kwargs)
+            banner_list = res.data
+            cache.set("banner_list_cache", banner_list)
+        return Response(data=banner_list)
+'''
+
+# the lesson's "the banners refreshed by beat": using Django in a script (and in its tasks)
+LESSON_SETUP = '''import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luffy_api.settings.dev")
+import django
+django.setup()
+'''
+
+CALL_VIEW = """
+from celery.result import AsyncResult
+from django.test import RequestFactory
+from home.lesson_view import test
+response = test(RequestFactory(HTTP_HOST="127.0.0.1").get("/test/", {"mobile": "13800138000"}))
+body = response.content.decode()
+print("BODY", response.status_code, body)
+print("RESULT", AsyncResult(body).get(timeout=20))
+"""
+
+CALL_BANNER_VIEW = """
+import json
+import shlex
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from home.lesson_banner_view import BannerView
+from home.models import Banner
+view = BannerView.as_view({"get": "list"})
+request = RequestFactory(HTTP_HOST="127.0.0.1:8000").get("/api/banner/")
+def call():
+    with CaptureQueriesContext(connection) as queries:
+        data = view(request).data
+    return [[b["title"], b["image"]] for b in data], len(queries)
+cache.delete("banner_list_cache")
+calls = [call(), call()]
+ttl = cache.ttl("banner_list_cache")
+with transaction.atomic():
+    Banner.objects.update(is_show=False)
+    cache.delete("banner_list_cache")
+    empty = [call(), call()]
+    transaction.set_rollback(True)
+cache.delete("banner_list_cache")
+print("OUT", json.dumps({"calls": calls, "ttl": ttl, "empty": empty}))
+"""
+
+
+def manage_shell(code):
+    return f"python manage.py shell -c {shlex.quote(code)}"
+
+
+def last_line(output, mark):
+    return next(line for line in reversed(output.splitlines()) if line.startswith(mark))
+
+
+def test_lessons_calls_view_sends_the_sms_and_the_settings_lines(lab, loaded_site):
+    """The lesson's test(request) view and its django.setup() lines, against the real worker.
+    Its import fails here (no celery_task package: the lesson copied its own into the
+    project); with this project's task (home/lesson_views.py) the view works as written,
+    once HttpResponse is imported (the lesson's snippet does not show that import). Its
+    settings name fails here ("luffy_api.settings" is a module, not a package); and in a task
+    module the lines change nothing: the worker runs them and works."""
+    folder = lab.path / "home"
+    # the lesson's settings lines at the top of the task module, as the lesson puts them
+    tasks = folder / "tasks.py"
+    tasks.write_text(LESSON_SETUP + tasks.read_text())
+    worker = lab.start("worker")
+
+    (folder / "lesson_view.py").write_text(LESSON_VIEW)
+    missing = lab.run(manage_shell(CALL_VIEW), exit=1)
+    assert "ModuleNotFoundError: No module named 'celery_task'" in missing.output
+
+    fixed = LESSON_VIEW.replace("from celery_task.user_task import send_sms",
+                                "from home.tasks import send_sms")
+    assert "from .tasks import send_sms" in (folder / "lesson_views.py").read_text()
+    (folder / "lesson_view.py").write_text(fixed)
+    unimported = lab.run(manage_shell(CALL_VIEW), exit=1)
+    assert "NameError: name 'HttpResponse' is not defined" in unimported.output
+
+    (folder / "lesson_view.py").write_text("from django.http import HttpResponse\n" + fixed)
+    works = lab.run(manage_shell(CALL_VIEW), timeout=60).output
+    status, task_id = last_line(works, "BODY ").split()[1:]
+    assert status == "200" and re.fullmatch(r"[0-9a-f-]{36}", task_id), works
+    assert task_id in works.splitlines()  # the view's print(res)
+    assert last_line(works, "RESULT ") == "RESULT sent a 4-digit code to 138****8000", works
+    worker.wait_for(rf"Task home\.tasks\.send_sms\[{task_id}\] succeeded", timeout=10)
+    assert "SMS to 138****8000: your code is 9999" in worker.output()
+
+    # as a script: the lesson's module name fails; this project's works
+    script = lab.run(f"python -c {shlex.quote(LESSON_SETUP)}", exit=1)
+    assert ("ModuleNotFoundError: No module named 'luffy_api.settings.dev'; "
+            "'luffy_api.settings' is not a package") in script.output
+    ours = LESSON_SETUP.replace("luffy_api.settings.dev", "luffy_api.settings")
+    counted = lab.run(f"python -c {shlex.quote(ours + 'from home.models import Banner; print(Banner.objects.count())')}")
+    assert counted.output.strip().splitlines()[-1] == "6", counted.output
+
+
+def test_lessons_calls_cached_banner_view(lab, loaded_site):
+    """The lesson's BannerView.list() verbatim: `from . import serializer` fails here (this
+    project's module is serializers.py, and the lesson's BannerSerializer, a plain
+    ModelSerializer, is LessonBannerSerializer); given that module, the view caches its list
+    under "banner_list_cache": 1 query, then 0, for Django's default 300 s, and an empty
+    list is queried every time (`if not banner_list`)."""
+    folder = lab.path / "home"
+    (folder / "lesson_banner_view.py").write_text(LESSON_BANNER_VIEW)
+    missing = lab.run(manage_shell(CALL_BANNER_VIEW), exit=1)
+    assert "ImportError: cannot import name 'serializer' from 'home'" in missing.output
+
+    # the lesson's serializer.py, which it does not show: the chapter's LessonBannerSerializer
+    (folder / "serializer.py").write_text(
+        "from .serializers import LessonBannerSerializer as BannerSerializer\n")
+    done = lab.run(manage_shell(CALL_BANNER_VIEW)).output
+    out = json.loads(last_line(done, "OUT ")[4:])
+    (first, first_queries), (second, second_queries) = out["calls"]
+    assert [title for title, _ in first] == SHOWN and first == second, out
+    assert (first_queries, second_queries) == (1, 0), out
+    assert first[0][1] == "http://127.0.0.1:8000/media/banner/celery.png"  # from the request
+    assert done.count("走了数据库") == 3, done  # the miss, and both empty-list calls
+    assert 290 <= out["ttl"] <= 300, out  # no timeout given: Django's default, 300 s
+    assert out["empty"] == [[[], 1], [[], 1]], out  # [] is cached, and taken for a miss

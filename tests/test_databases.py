@@ -70,19 +70,47 @@ def test_the_source_appends_exactly_the_declared_databases(chapter):
         f"{chapter.databases}")
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda ch: ch.name)
-def test_the_app_uses_its_declared_databases(chapter):
+# `celery -A <app>` as a Procfile or steps.toml line has it, or as a script builds it for the
+# worker it starts: ["celery", "-A", "drill_app", "worker", ...] (not an f-string's `-A x:{name}`)
+APP_OPTION = re.compile(r"""-A\s+([\w.]+(?::\w+)?)(?![\w:{])|["']-A["'],\s*["']([\w.]+(?::\w+)?)["']""")
+
+
+def apps_of(chapter) -> list[str]:
+    """The chapter's app, and every other app a worker of the chapter is started with (the
+    visibility-timeout apps of chapter 03, the drills' app of chapter 02)."""
+    found = [chapter.app]
+    for path in [chapter.path / "Procfile", chapter.path / "steps.toml",
+                 *sorted(chapter.path.glob("*.py"))]:
+        if path.exists():
+            found += [a or b for a, b in APP_OPTION.findall(path.read_text(encoding="utf-8"))]
+    return list(dict.fromkeys(found))
+
+
+APPS = [(chapter, app) for chapter in CHAPTERS for app in apps_of(chapter)]
+
+
+@pytest.mark.parametrize("chapter, app", APPS, ids=[f"{ch.name}-{app}" for ch, app in APPS])
+def test_the_app_uses_its_declared_databases(chapter, app):
     with runner.ChapterRun(chapter, DOWN) as run:
-        done = subprocess.run([sys.executable, "-c", USED.format(app=chapter.app, down=DOWN)],
+        done = subprocess.run([sys.executable, "-c", USED.format(app=app, down=DOWN)],
                               cwd=run.path, env=run.env(), capture_output=True, text=True,
                               timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     urls = json.loads(done.stdout.strip().splitlines()[-1])
-    assert urls.pop("broker") == chapter.url(DOWN, "broker")
-    assert urls.pop("backend") == chapter.url(DOWN, "backend")
+    assert urls.pop("broker") == chapter.url(DOWN, "broker"), f"{chapter.name}: {app}"
+    assert urls.pop("backend") == chapter.url(DOWN, "backend"), f"{chapter.name}: {app}"
     for where, url in urls.items():
         number = int(url.rsplit("/", 1)[1])
         assert number in declared(chapter), f"{chapter.name}: {where} uses database {number}"
+
+
+def test_every_app_a_chapter_starts_is_checked():
+    """Chapter 02's drills start workers of their own app (drill_app.py), chapter 03's trap
+    two apps of its own: each is checked above like the chapter's app."""
+    by_name = {chapter.name: apps_of(chapter) for chapter in CHAPTERS}
+    assert by_name["02_package_layout"] == ["celery_task", "drill_app", "drill_app:patient",
+                                            "drill_app:soft"], by_name["02_package_layout"]
+    assert {"visibility_apps:short", "visibility_apps:fixed"} <= set(by_name["03_delay_tasks"])
 
 
 def test_bench_uses_its_declared_databases():

@@ -84,7 +84,11 @@ def log_line(line: str) -> str:
 def start_processes(run: runner.ChapterRun) -> None:
     wanted = [name for name in run.chapter.processes if name != "flower" or flower_wanted()]
     for terminal, name in enumerate(wanted, start=2):
-        say(f"[terminal {terminal}] {run.chapter.name}$ {run.chapter.processes[name]}", "bold cyan")
+        command = run.command_line(name)
+        say(f"[terminal {terminal}] {run.chapter.name}$ {command}", "bold cyan")
+        if command != run.chapter.processes[name]:  # a Django site, on a port of its own
+            say(f"  (a free port, not 8000, where a server of yours may run; the other "
+                f"commands find it with SITE_URL={run.site_url})", "dim")
         proc = run.start(name, ready=False)
         seconds = run.wait_ready(proc, run.redis_url)
         if runner.is_worker(proc.command):

@@ -13,6 +13,12 @@
 - Judged: a step passes when it ends within its timeout, with its exit code, and its output
   matches every `expect` pattern.
 - Stopped: warm shutdown first, then the whole process tree is killed (also on Ctrl-C).
+- A Django site (a Procfile line `python manage.py runserver ...`, chapter 05): a learner's
+  server listens where Django says, 127.0.0.1:8000. A run never uses that port, so it never
+  meets the learner's own server: it appends a free `127.0.0.1:PORT` to the command and sets
+  SITE_URL=http://127.0.0.1:PORT for every command and process of the run (the setting the
+  chapter's commands and worker read to find the site; a learner sets it too when 8000 is
+  busy, as the chapter's README says).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import procs, walkthrough
+from .redis_server import free_port
 
 SCRATCH = walkthrough.ROOT / ".run" / "scratch"
 # What a run leaves in a chapter folder (all git-ignored): never copied, so a learner's
@@ -32,6 +39,7 @@ SCRATCH = walkthrough.ROOT / ".run" / "scratch"
 RUN_STATE = ("__pycache__", "*.pyc", ".last_task_id", "celerybeat-schedule*", "*.sqlite3",
              "dump.rdb", "appendonly*.aof", "appendonlydir", "*.log", ".env")
 WORKER = re.compile(r"^celery\s.*\sworker(\s|$)")
+RUNSERVER = re.compile(r"\bmanage\.py\s+runserver\b")
 
 
 def is_worker(command: str) -> bool:
@@ -43,6 +51,11 @@ def is_long_running(chapter: walkthrough.Chapter, command: str) -> bool:
     """A process that runs until stopped: a Procfile line, a worker, beat or a web server."""
     return (command in chapter.processes.values() or is_worker(command)
             or bool(re.search(r"\sbeat(\s|$)|runserver", command)))
+
+
+def listening_at(command: str, port: int) -> str:
+    """Django's runserver command, listening on 127.0.0.1:port (its `addrport` argument)."""
+    return f"{command} 127.0.0.1:{port}"
 
 
 def scratch_copy(chapter: walkthrough.Chapter) -> walkthrough.Chapter:
@@ -83,6 +96,16 @@ class ChapterRun:
         self.redis_url = redis_url
         self.extra_env = dict(env or {})
         self.procs: list[procs.Proc] = []
+        # A Django site gets a free port of its own (see the module docstring).
+        self.site_port = (free_port() if any(RUNSERVER.search(command) for command
+                                             in self.chapter.processes.values()) else None)
+        if self.site_port:
+            self.extra_env.setdefault("SITE_URL", f"http://127.0.0.1:{self.site_port}")
+
+    @property
+    def site_url(self) -> str | None:
+        """Where this run's Django site listens (None for a chapter without one)."""
+        return self.extra_env.get("SITE_URL")
 
     @property
     def path(self) -> Path:
@@ -91,10 +114,17 @@ class ChapterRun:
     def env(self, extra: dict[str, str] | None = None, redis_url: str | None = None) -> dict[str, str]:
         return procs.chapter_env(redis_url or self.redis_url, {**self.extra_env, **(extra or {})})
 
+    def command_line(self, key: str) -> str:
+        """What start(key) runs: the chapter's command, a Django site on the run's own port."""
+        command = self.chapter.command(key)
+        if self.site_port and RUNSERVER.search(command):
+            return listening_at(command, self.site_port)
+        return command
+
     def start(self, key: str, *, env: dict[str, str] | None = None, ready: bool = True,
               redis_url: str | None = None, timeout: float = 60) -> procs.Proc:
         """Start a Procfile process or a [commands] entry; wait until it is ready."""
-        command = self.chapter.command(key)
+        command = self.command_line(key)
         proc = procs.Proc(key, command, self.path, self.env(env, redis_url))
         self.procs.append(proc)  # registered first: a Ctrl-C at any moment still stops it
         proc.start()

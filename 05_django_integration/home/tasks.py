@@ -10,13 +10,10 @@ from django.db import OperationalError
 
 from .banners import banners_from_db, fill_cache
 from .models import Banner, Order
+from .phone import masked
 from .serializers import LessonBannerSerializer
 
 logger = get_task_logger(__name__)
-
-
-def masked(mobile):
-    return mobile[:3] + "*" * max(len(mobile) - 7, 0) + mobile[-4:]
 
 
 @shared_task

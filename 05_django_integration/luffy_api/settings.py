@@ -4,8 +4,10 @@ to change comes from an environment variable with a development default:
     DJANGO_SECRET_KEY       signing key (the default is for development only, see below)
     DJANGO_DEBUG            1 (default) or 0
     DJANGO_DB_PATH          the SQLite file (default: db.sqlite3 in this folder)
-    DJANGO_PORT             the port `python manage.py runserver` listens on (default 8000)
-    SITE_URL                how browsers reach this site (default http://127.0.0.1:DJANGO_PORT)
+    SITE_URL                how browsers reach this site (default http://127.0.0.1:8000, where
+                            `python manage.py runserver` listens); set it when the server
+                            listens elsewhere (`runserver 8001`): the commands and the worker
+                            build URLs from it
     REDIS_URL               the Redis server (default redis://127.0.0.1:6379); this chapter
                             uses its databases 9 (broker), 10 (results) and 11 (Django cache)
     BANNER_REFRESH_SECONDS  how often beat refreshes the cached banner list (default 5)
@@ -31,15 +33,11 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 # --- where this site is reached ------------------------------------------------------------
-# home/management/commands/runserver.py makes `python manage.py runserver` listen on
-# DJANGO_PORT, so the command stays the same while tests run a server on a free port.
-PORT = os.environ.get("DJANGO_PORT", "8000")
 # Absolute image URLs are built from SITE_URL, not from the request: a Celery task has no
-# request to take the host from (the lesson's last problem; see home/banners.py).
-SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# request to take the host from (the lesson's last problem; see home/serializers.py).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "home",  # first: its runserver command (the DJANGO_PORT default) wins over Django's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "home",
 ]
 
 MIDDLEWARE = [

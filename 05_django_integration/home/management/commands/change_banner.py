@@ -6,8 +6,10 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from home.management.helpers import call, require_redis
+from home.management.client import call
+from home.management.redis_check import require_redis
 from home.models import Banner
+from luffy_api.celery import app
 
 EDITED = " · edited "
 
@@ -25,7 +27,7 @@ class Command(BaseCommand):
     help = "Edit the first banner's title in the database; poll the API until it shows the new one."
 
     def handle(self, *args, **options):
-        require_redis()
+        require_redis(app)
         every = settings.BANNER_REFRESH_SECONDS
         banner, headers, filled_at = first_banner()
         old = banner["title"]

@@ -10,10 +10,12 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from rest_framework.test import APIRequestFactory
 
-from home.management.helpers import call, require_redis
+from home.management.client import call
+from home.management.redis_check import require_redis
 from home.models import Banner
 from home.serializers import BannerSerializer, LessonBannerSerializer
 from home.tasks import lesson_image_urls
+from luffy_api.celery import app
 
 HINT = "Is the worker running (celery -A luffy_api worker -l info)?"
 
@@ -22,7 +24,7 @@ class Command(BaseCommand):
     help = "Compare image URLs built in a view, in a task, and from settings.SITE_URL."
 
     def handle(self, *args, **options):
-        require_redis()
+        require_redis(app)
         banner = Banner.objects.filter(is_delete=False, is_show=True).order_by("orders", "id").first()
         if banner is None:
             raise SystemExit("[!] no banner to show: run python manage.py load_banners first")

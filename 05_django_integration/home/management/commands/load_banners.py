@@ -5,8 +5,9 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from home.management.helpers import require_redis
+from home.management.redis_check import require_redis
 from home.models import Banner
+from luffy_api.celery import app
 
 # title, image (under MEDIA_ROOT), link, orders, is_show, is_delete
 SAMPLES = [
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     help = "Replace every banner with the sample banners (their images ship in media/banner/)."
 
     def handle(self, *args, **options):
-        require_redis()
+        require_redis(app)
         for _, image, *_ in SAMPLES:
             if not (settings.MEDIA_ROOT / image).exists():
                 raise CommandError(f"{settings.MEDIA_ROOT / image} is missing")

@@ -6,7 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from home.management.helpers import call, require_redis
+from home.management.client import call
+from home.management.redis_check import require_redis
+from luffy_api.celery import app
 
 
 class Command(BaseCommand):
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=15, help="seconds to wait for the task")
 
     def handle(self, *args, mobile, timeout, **options):
-        require_redis()
+        require_redis(app)
         reply = call("POST", "/api/sms/", {"mobile": mobile})
         print(f"[1] POST /api/sms/ mobile={mobile} -> {reply.status} in {reply.ms:.0f} ms")
         if reply.status != 202:

@@ -15,9 +15,10 @@ from celery.exceptions import TimeoutError as ResultTimeout
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from home.management.helpers import require_redis
+from home.management.redis_check import require_redis
 from home.models import Order
 from home.tasks import notify_order
+from luffy_api.celery import app
 
 WORKER_HINT = ("Is the worker running (celery -A luffy_api worker -l info), "
                "against the same REDIS_URL and DJANGO_DB_PATH?")
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=15, help="seconds to wait for the worker")
 
     def handle(self, *args, timeout, **options):
-        require_redis()
+        require_redis(app)
 
         print("[1] the bug: notify_order.delay() inside transaction.atomic()")
         with transaction.atomic():

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 
-from home.management.helpers import call, require_redis
+from home.management.client import call
+from home.management.redis_check import require_redis
+from luffy_api.celery import app
 
 SAMPLES = 20
 
@@ -41,7 +43,7 @@ class Command(BaseCommand):
     help = "GET /api/banners/ with a cold and a warm cache; count database queries and time."
 
     def handle(self, *args, **options):
-        require_redis()
+        require_redis(app)
         warm_up = call("GET", "/")
         print(f"[1] GET / -> {warm_up.status} in {warm_up.ms:.0f} ms (warms the server up: "
               "the timings below compare like with like)")

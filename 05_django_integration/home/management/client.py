@@ -1,5 +1,5 @@
-"""What the management commands of this chapter share: a Redis check that fails in one
-line, and a tiny HTTP client that talks to the running site like a browser would."""
+"""A tiny HTTP client: the management commands talk to the running site (SITE_URL) like a
+browser would."""
 
 import json
 import sys
@@ -8,23 +8,6 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
-from django_redis import get_redis_connection
-from kombu.utils.url import maybe_sanitize_url
-
-from .redis_lost import exit_when_redis_goes_away
-
-
-def require_redis():
-    """One clear line and exit code 1 when Redis is not answering (instead of a traceback)."""
-    from luffy_api.celery import app  # the Celery app: its result waits give up quickly too
-
-    exit_when_redis_goes_away(maybe_sanitize_url(settings.REDIS_URL).rstrip("/"), app)
-    try:
-        get_redis_connection("default").ping()
-    except Exception:  # ConnectionError, TimeoutError, AuthenticationError...
-        sys.exit(f"[!] Redis is not answering at {maybe_sanitize_url(settings.REDIS_URL).rstrip('/')} "
-                 "(this chapter uses its databases 9, 10 and 11). Start it with `make redis` "
-                 "(or `docker compose up -d --wait`), then run this again.")
 
 
 class Reply:
@@ -61,6 +44,7 @@ def call(method, path, data=None, wait_for_server=3.0):
                 time.sleep(0.2)
                 continue
             sys.exit(f"[!] nothing answers at {settings.SITE_URL}: is the web server running "
-                     "in another terminal (python manage.py runserver)?")
+                     "in another terminal (python manage.py runserver), and SITE_URL its "
+                     "address?")
         ms = (time.perf_counter() - started) * 1000
         return Reply(status, headers, content, ms)

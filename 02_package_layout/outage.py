@@ -15,6 +15,15 @@ What this consumer step does, on every (re)connect and then every few seconds:
     if its task has a final result, it ran (only its acknowledgement was lost): the copy
     is removed; otherwise it goes back to the queue (kombu's own restore_by_tag).
 Messages taken by other workers are never touched.
+
+The drills' app registers it (drill_app.py); the lesson's app does not. To add it to your own
+app (Redis broker), copy this file next to your app module and add, after `app = Celery(...)`:
+
+    from outage import HandBackParkedTasks
+    app.steps["consumer"].add(HandBackParkedTasks)
+
+and start each worker under a fixed name (`-n worker1@%h`): restarted under the same name,
+it finds the messages its earlier life took.
 """
 
 from celery import bootsteps, signals, states

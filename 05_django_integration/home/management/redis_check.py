@@ -1,0 +1,82 @@
+"""What every management command of this chapter does first: require_redis(app).
+
+- Redis not answering: one `[!]` line naming the address and the fix, exit code 1 (instead
+  of a traceback). (A malformed REDIS_URL is refused earlier, by luffy_api/settings.py.)
+- Redis going away later, while the command waits: from then on, an exception caused by a
+  lost Redis connection (redis-py's ConnectionError or TimeoutError, kombu's
+  OperationalError, Celery's "Retry limit exceeded ... result store" RuntimeError) ends the
+  command with one `[!]` line and exit code 1; any other error keeps its traceback.
+Passwords are never printed: kombu's maybe_sanitize_url shows them as `**`, as Celery does.
+"""
+
+import logging
+import os
+import sys
+import threading
+
+import redis
+from django.conf import settings
+from django_redis import get_redis_connection
+from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
+
+LOST = (redis.ConnectionError, redis.TimeoutError, OperationalError, ConnectionError)
+
+
+def caused_by_lost_redis(exc):
+    """True when exc, or an exception it was raised from, is a lost connection."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, LOST):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def require_redis(app):
+    """Call first: one clear line and exit code 1 when Redis is not answering, now or later.
+    app is the project's Celery app (luffy_api.celery.app): its result waits give up quickly."""
+    where = maybe_sanitize_url(settings.REDIS_URL).rstrip("/")
+    exit_when_redis_goes_away(where, app)
+    try:
+        get_redis_connection("default").ping()
+    except Exception:  # ConnectionError, TimeoutError, AuthenticationError...
+        sys.exit(f"[!] Redis is not answering at {where} (this chapter uses its databases 9, "
+                 "10 and 11). Start it with `make redis` (or `docker compose up -d --wait`), "
+                 "then run this again.")
+
+
+def exit_when_redis_goes_away(where, app):
+    # A command gives up after about 2 s instead of retrying: it says so and exits, while
+    # the worker (which never calls this) keeps retrying until Redis is back.
+    app.conf.result_backend_always_retry = False
+    app.conf.result_backend_transport_options = {
+        **(app.conf.result_backend_transport_options or {}),
+        "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 1,
+                         "interval_max": 1},
+    }
+    # Celery logs its own CRITICAL lines while it gives up; our one line replaces them.
+    logging.getLogger("celery").addHandler(logging.NullHandler())
+    message = (f"[!] Redis at {where} went away while this script was waiting. Start it again "
+               "(`make redis` or `docker compose up -d --wait`), then run this again.")
+    previous_hook, previous_thread_hook = sys.excepthook, threading.excepthook
+
+    def say_and_exit():
+        sys.stdout.flush()
+        print(message, file=sys.stderr, flush=True)
+        # Exit at once: the clean-up at a normal exit talks to Redis again (pending results
+        # unsubscribe) and would print tracebacks of its own. Also ends worker threads.
+        os._exit(1)
+
+    def hook(kind, exc, tb):
+        if caused_by_lost_redis(exc):
+            say_and_exit()
+        previous_hook(kind, exc, tb)
+
+    def thread_hook(args):
+        if caused_by_lost_redis(args.exc_value):
+            say_and_exit()
+        previous_thread_hook(args)
+
+    sys.excepthook, threading.excepthook = hook, thread_hook
