@@ -1,17 +1,18 @@
-"""Scripts call require_redis(app) first: one clear line instead of a traceback when Redis
-is not there, and exit code 1.
+"""What every script of this chapter does first: `require_redis(app)`.
 
+    from celery_task.celery import app
     from redis_check import require_redis
     require_redis(app)
 
-- REDIS_URL without `redis://`, or with a database number: "[!] REDIS_URL is malformed ...";
-- nothing answering at the broker's address: "[!] Redis is not answering at ...";
-- Redis going away later, while the script waits: "[!] Redis at ... went away ...". From then
-  on an exception caused by a lost Redis connection (redis-py's ConnectionError or
-  TimeoutError, kombu's OperationalError, Celery's "Retry limit exceeded ... result store"
-  RuntimeError) ends the script with that line; any other error keeps its traceback.
-Addresses are printed with kombu's maybe_sanitize_url, as Celery prints them: a password
-shows as **. The worker never calls this: it keeps retrying until Redis is back.
+One line and exit code 1, instead of a traceback, when Redis cannot be used:
+- REDIS_URL is malformed:               [!] REDIS_URL is malformed: expected redis://...
+- Redis does not answer (within 3 s):   [!] Redis is not answering at redis://...
+- Redis goes away later, while the script waits for a result:
+                                        [!] Redis at redis://... went away while ...
+Any other error keeps its traceback. A password in REDIS_URL is never printed: kombu's
+maybe_sanitize_url shows it as redis://:**@host:port, as the worker's banner does.
+The worker never calls this: it keeps retrying until Redis is back.
+(visibility_trap.py checks the trap apps the same way: require_redis(short).)
 """
 
 import logging
@@ -24,17 +25,22 @@ import redis
 from kombu.exceptions import OperationalError
 from kombu.utils.url import maybe_sanitize_url
 
-URL_SHAPE = re.compile(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?")  # [:password@]host[:port]
+# [:password@]host[:port], and no database number: each chapter adds its own
+WELL_FORMED = re.compile(r"rediss?://([^@/]*@)?[^:/@]+(:\d+)?")
+# What a lost connection raises: redis-py's ConnectionError or TimeoutError, kombu's
+# OperationalError, or the built-in ConnectionError
 LOST = (redis.ConnectionError, redis.TimeoutError, OperationalError, ConnectionError)
 
 
 def require_redis(app):
+    """Exit with one line unless REDIS_URL is well formed and Redis answers; from then on,
+    exit with one line, too, if Redis goes away."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-    if not URL_SHAPE.fullmatch(url):
+    if not WELL_FORMED.fullmatch(url):
         sys.exit("[!] REDIS_URL is malformed: expected redis://[:password@]host[:port] "
                  "(no database number: each chapter adds its own), e.g. redis://127.0.0.1:6379")
     where = maybe_sanitize_url(app.conf.broker_url)  # never print a password
-    exit_when_redis_goes_away(where, app)
+    exit_when_redis_goes_away(app, where)
     try:
         app.backend.client.ping()
     except Exception:  # redis-py raises ConnectionError, TimeoutError, AuthenticationError...
@@ -53,7 +59,9 @@ def caused_by_lost_redis(exc):
     return False
 
 
-def exit_when_redis_goes_away(where, app):
+def exit_when_redis_goes_away(app, where):
+    """From now on, an exception caused by a lost Redis connection (Celery's "Retry limit
+    exceeded ... result store" RuntimeError among them) ends the script with one line."""
     # A script gives up after about 2 s instead of retrying: it says so and exits, while
     # the worker (which never calls this) keeps retrying until Redis is back.
     app.conf.result_backend_always_retry = False
