@@ -79,10 +79,12 @@ def apps_of(chapter) -> list[str]:
     """The chapter's app, and every other app a worker of the chapter is started with (the
     visibility-timeout apps of chapter 03, the drills' app of chapter 02)."""
     found = [chapter.app]
-    for path in [chapter.path / "Procfile", chapter.path / "steps.toml",
-                 *sorted(chapter.path.glob("*.py"))]:
-        if path.exists():
-            found += [a or b for a, b in APP_OPTION.findall(path.read_text(encoding="utf-8"))]
+    # the commands themselves (not the comments of steps.toml), then the scripts' source
+    texts = [*chapter.processes.values(), *chapter.commands.values(),
+             *(step.run for step in chapter.steps)]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(chapter.path.glob("*.py"))]
+    for text in texts:
+        found += [a or b for a, b in APP_OPTION.findall(text)]
     return list(dict.fromkeys(found))
 
 
