@@ -48,6 +48,18 @@ DRILLS = {
         "refresh_window_s": r"strategy 4: .*?consistent after ([\d.]+) s",
         "double_delete_window_s": r"strategy 5: .*?consistent after ([\d.]+) s",
     }, 120),
+    "group": ("07_workflows", "python group_demo.py", ("worker",), {
+        "one_by_one_s": r"one by one: 20 x nap\(0\.5\) took ([\d.]+) s",
+        "group_s": r"as a group: +20 x nap\(0\.5\) took ([\d.]+) s",
+        "slots": r"with (\d+) pool slots",
+    }, 120),
+    "chunks": ("07_workflows", "python chunks_demo.py", ("worker",), {
+        "one_by_one_messages": r"one by one: (\d+) messages",
+        "one_by_one_s": r"one by one: \d+ messages, ([\d.]+) s",
+        "chunk_messages": r"add\.chunks\(pairs, 100\): (\d+) messages",
+        "chunks_s": r"add\.chunks\(pairs, 100\): \d+ messages, ([\d.]+) s",
+        "starmap_s": r"add\.starmap\(pairs\): \d+ message, ([\d.]+) s",
+    }, 120),
 }
 
 

@@ -239,6 +239,30 @@ def avalanche_peaks(results: Results, lang: str) -> str:
             "run `make bench` recorded)")
 
 
+def group_speedup(results: Results, lang: str) -> str:
+    """Chapter 07's group against one by one."""
+    g = drill(results, "group")
+    ratio = g["one_by_one_s"] / g["group_s"]
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：逐个调用 {g['one_by_one_s']:.1f} 秒，作为 group "
+                f"{g['group_s']:.1f} 秒（{g['slots']} 个执行槽位），快 {ratio:.1f} 倍。")
+    return (f"Recorded by `make bench`, last run: one by one {g['one_by_one_s']:.1f} s, as a "
+            f"group {g['group_s']:.1f} s on {g['slots']} slots, {ratio:.1f}x faster.")
+
+
+def chunks_figures(results: Results, lang: str) -> str:
+    """Chapter 07's 1,000 tiny calls: one by one, in chunks, as one starmap."""
+    c = drill(results, "chunks")
+    ratio = c["one_by_one_s"] / c["chunks_s"]
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：逐个发送 {c['one_by_one_messages']} 条消息用了 "
+                f"{c['one_by_one_s']:.2f} 秒，分块后 {c['chunk_messages']} 条消息 "
+                f"{c['chunks_s']:.2f} 秒（快 {ratio:.1f} 倍），一个 starmap 任务 {c['starmap_s']:.2f} 秒。")
+    return (f"Recorded by `make bench`, last run: {c['one_by_one_messages']} messages one by "
+            f"one took {c['one_by_one_s']:.2f} s, {c['chunk_messages']} messages in chunks "
+            f"{c['chunks_s']:.2f} s ({ratio:.1f}x faster), one starmap task {c['starmap_s']:.2f} s.")
+
+
 def results_section(name: str) -> Renderer:
     """A benchmark's whole section of bench/RESULTS.md (English only)."""
     def render(results: Results, lang: str) -> str:
@@ -269,6 +293,8 @@ RENDERERS: dict[str, Renderer] = {
     "refresh-window": refresh_window,
     "double-delete-window": double_delete_window,
     "avalanche-peaks": avalanche_peaks,
+    "group-speedup": block(group_speedup),
+    "chunks": block(chunks_figures),
     "bench-pools": results_section("pools"),
     "bench-latency": results_section("latency"),
     "bench-cache": results_section("cache"),
@@ -283,6 +309,7 @@ BLOCKS: dict[str, list[str]] = {
     "05_django_integration/README.md": ["cache"],
     "06_cache_consistency/README.md": ["refresh-window", "double-delete-window",
                                        "avalanche-peaks", "refresh-window"],
+    "07_workflows/README.md": ["group-speedup", "chunks"],
     "bench/RESULTS.md": ["bench-pools", "bench-latency", "bench-cache", "bench-drills",
                          "bench-first-run"],
 }

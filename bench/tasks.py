@@ -15,7 +15,7 @@ import time
 
 from celery import Celery
 
-DATABASES = {"broker": 15, "backend": 16, "scratch": 17, "cache": 18}
+DATABASES = {"broker": 16, "backend": 17, "scratch": 18, "cache": 19}
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 

@@ -4,6 +4,7 @@
 The entry points are the chapter's commands, exactly as steps.toml and the Procfile give them
 (`[[step]] run`, `[commands]`, Procfile lines):
 - `python x.py ...`                 -> x.py
+- `python -m pytest x.py ...`       -> x.py (chapter 07's tests of its own tasks)
 - `python manage.py <cmd> ...`      -> manage.py, and the management command <cmd>
                                        (`<app>/management/commands/<cmd>.py` of a local app)
 - `celery -A <name>[:<attr>] ...`   -> the module <name>; for a package without the app in
@@ -130,7 +131,11 @@ class Usage:
     # ---- entry points: the commands
     def command(self, line: str) -> None:
         words = shlex.split(line)
-        if words[0] == "python" and len(words) > 1 and words[1].endswith(".py"):
+        if words[:3] == ["python", "-m", "pytest"]:
+            for word in words[3:]:
+                if word.endswith(".py"):
+                    self.add(self.folder / word, f"`{line}`")
+        elif words[0] == "python" and len(words) > 1 and words[1].endswith(".py"):
             self.add(self.folder / words[1], f"`{line}`")
             if words[1] == "manage.py" and len(words) > 2:
                 for app in self.django_apps():
