@@ -42,6 +42,9 @@ try:
     result.get(timeout=TIMEOUT)
 except LookupError as exc:
     print(f"    result.get() on the last step raised {exc!r}")
+deadline = time.monotonic() + TIMEOUT  # the worker stores the later steps' failures one by one
+while not all(step.ready() for step in steps_of(result)) and time.monotonic() < deadline:
+    time.sleep(0.05)
 for number, (name, step) in enumerate(zip(("fetch", "parse", "store"), steps_of(result))):
     print(f"    {name:<5} {step.id[:8]}-... {step.state} {type(step.result).__name__}"
           + ("  (raised here)" if number == 0 else "  (never ran: the worker stored fetch's error)"))

@@ -25,6 +25,7 @@ def wait_for_errback():
 
 
 def main():
+    require_redis(app)
     numbers = list(range(1, 1001))
     header = [partial_sum.s(numbers[i:i + 100], 0.1 * (i // 100)) for i in range(0, 1000, 100)]
     result = chord(header)(total.s())

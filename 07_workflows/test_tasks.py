@@ -12,6 +12,7 @@ import pytest
 from celery import chain, chord, group
 from celery.contrib.testing.worker import start_worker
 from kombu.exceptions import EncodeError
+from kombu.utils.url import maybe_sanitize_url
 
 from celery_task import add, app, fetch, parse, partial_sum, store, total, unique_words
 
@@ -23,6 +24,11 @@ app.conf.task_default_queue = "test_tasks"
 
 @pytest.fixture(scope="module")
 def worker():
+    try:
+        app.backend.client.ping()  # no Redis, no tests: one line instead of a worker's retries
+    except Exception:
+        pytest.exit(f"[!] Redis is not answering at {maybe_sanitize_url(app.conf.broker_url)}. "
+                    "Start it with `make redis`, then run this again.", returncode=1)
     # loglevel CRITICAL: the failures the tests cause on purpose are asserted, not logged
     with start_worker(app, pool="threads", concurrency=4, loglevel="CRITICAL"):
         yield
