@@ -68,7 +68,8 @@ MASKS: list[tuple[re.Pattern, str]] = [(re.compile(p), r) for p, r in [
     (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<id>"),
     (r"\b[0-9a-f]{8}-\.\.\.", "<id>"),
     (r"\b0x[0-9a-f]{4,}\b", "0x<addr>"),
-    (r"/tmp/[\w./-]+", "/tmp/<file>"),
+    # (not a path into an installed package: a clone under /tmp has its .venv there too)
+    (r"/tmp/(?![\w./-]*site-packages/)[\w./-]+", "/tmp/<file>"),
     # dates and times
     (r"\b\d\d\d\d-\d\d-\d\d(?!\d)", "<date>"),
     (rf"(?<=\b{WEEKDAY} )\d\d-\d\d\b", "<day>"),
