@@ -142,7 +142,9 @@ def test_walkthrough(lab):
     ran = int(re.search(r"add_every_1_second +ran +(\d+)", out).group(1))
     assert abs(ran - window / 1) <= 1, out
     recorded = add_runs(lab, started, finished)
-    assert ran <= len(recorded) <= ran + 2, (ran, recorded)
+    # beat ran add every second for as long as the step lasted (its window, plus the script's
+    # start and end, which take seconds more when the machine is busy)
+    assert ran <= len(recorded) <= (finished - started) / 1 + 1, (ran, finished - started, recorded)
     gaps = [later - earlier for earlier, later in zip(recorded, recorded[1:])]
     assert gaps and all(0.5 < gap < 1.5 for gap in gaps), gaps
     sms = int(re.search(r"send_sms_every_3_seconds +ran +(\d+)", out).group(1))
