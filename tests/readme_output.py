@@ -213,6 +213,14 @@ def readme_text(chapter) -> str:
     return (real if real.exists() else chapter.path / "README.md").read_text(encoding="utf-8")
 
 
+def readme_shows_code(chapter, snippet: str) -> bool:
+    """README.md has a ```python block with exactly the snippet's lines (blank lines and
+    indentation aside): what the README tells a learner to type is what the test runs."""
+    wanted = [line.strip() for line in snippet.splitlines() if line.strip()]
+    blocks = re.findall(r"^```python\n(.*?)^```", readme_text(chapter), re.MULTILINE | re.DOTALL)
+    return any([line.strip() for line in block.splitlines() if line.strip()] == wanted for block in blocks)
+
+
 def step_differences(text: str, chapter_name: str, runs: list[tuple[str, str]]) -> list[str]:
     """For each (command, real output) of the steps, in order: what differs from the README."""
     shown = samples(text)

@@ -10,6 +10,7 @@ import time
 import pytest
 import redis as redis_py
 
+from tests import lesson
 from tests.readme_output import assert_readme_shows, difference, readme_text, samples, step_differences
 
 CHAPTER = "01_quickstart"
@@ -101,29 +102,6 @@ import celery_task
 res = celery_task.add.apply_async(kwargs={"a": 2, "b": 3})
 print(res)
 """
-# The quick start, "checking the result" (查看任务结果.py), tabs and all, with its own id.
-LESSONS_ID = "0e615f80-0aae-4ecd-8bc4-ee0c94545b8a"
-LESSON_CHECK = """\
-from celery_task import app
-
-from celery.result import AsyncResult
-
-id = '0e615f80-0aae-4ecd-8bc4-ee0c94545b8a'
-if __name__ == '__main__':
-\ta = AsyncResult(id=id, app=app)
-\tif a.successful():
-\t\tresult = a.get()
-\t\tprint("任务执行成功了")
-\t\tprint(result)
-\telif a.failed():
-\t\tprint('任务失败')
-\telif a.status == 'PENDING':
-\t\tprint('任务等待中被执行')
-\telif a.status == 'RETRY':
-\t\tprint('任务异常后正在重试')
-\telif a.status == 'STARTED':
-\t\tprint('任务已经开始被执行')
-"""
 
 
 def python(lab, code):
@@ -134,7 +112,7 @@ def python(lab, code):
 def lessons_check(lab, task_id):
     """The lesson's result script for task_id (the lesson: put the id printed when the
     task was sent in its `id = '...'` line); the lines it printed."""
-    return python(lab, LESSON_CHECK.replace(LESSONS_ID, task_id)).output.splitlines()
+    return python(lab, lesson.check_result(task_id)).output.splitlines()
 
 
 def sent_id(lab, code):
@@ -184,7 +162,7 @@ def test_lessons_calls_submit_and_check_the_result(lab):
     worker.wait_for(rf"Task celery_task\.add\[{task_id}\] succeeded in .*: 5$", timeout=20)
     assert lessons_check(lab, task_id) == ["任务执行成功了", "5"]
     # As the lesson wrote it: its id was never sent to this Redis, and PENDING reads "waiting"
-    assert lessons_check(lab, LESSONS_ID) == ["任务等待中被执行"]
+    assert lessons_check(lab, lesson.LESSONS_ID) == ["任务等待中被执行"]
 
     failed = sent_id(lab, "import celery_task\nprint(celery_task.divide.delay(1, 0))")
     wait_for_state(lab, failed, "FAILURE")

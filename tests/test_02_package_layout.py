@@ -10,6 +10,7 @@ import time
 
 import redis as redis_py
 
+from tests import lesson
 from tests.conftest import ROOT, marked, tour_env
 from tests.readme_output import assert_readme_shows, readme_text, step_differences
 
@@ -75,31 +76,6 @@ res = user_task.send_sms.delay("1526589745", "8888")
 print(res)
 """
 
-# checking a task's result by its id (the lesson's result check; in the package the app is
-# celery_task.celery.app, so that is what it imports here)
-LESSON_CHECK_RESULT = """\
-from celery_task.celery import app
-
-from celery.result import AsyncResult
-
-id = '{task_id}'
-if __name__ == '__main__':
-\ta = AsyncResult(id=id, app=app)
-\tif a.successful():
-\t\tresult = a.get()
-\t\tprint("任务执行成功了")
-\t\tprint(result)
-\telif a.failed():
-\t\tprint('任务失败')
-\telif a.status == 'PENDING':
-\t\tprint('任务等待中被执行')
-\telif a.status == 'RETRY':
-\t\tprint('任务异常后正在重试')
-\telif a.status == 'STARTED':
-\t\tprint('任务已经开始被执行')
-"""
-
-
 def run_snippet(lab, name, code):
     """Write a lesson snippet into the scratch copy (never the chapter folder) and run it."""
     (lab.path / name).write_text(code, encoding="utf-8")
@@ -129,7 +105,8 @@ def test_lessons_calls_run_against_the_package(lab):
     order_id = run_snippet(lab, "lesson_make_order.py", LESSON_MAKE_ORDER).strip()
     assert re.fullmatch(r"[0-9a-f-]{36}", order_id), order_id
     assert wait_for_result(lab, order_id)["result"] == "order created"
-    check = run_snippet(lab, "lesson_check_result.py", LESSON_CHECK_RESULT.format(task_id=order_id))
+    # the lesson's result check by id; in the package the app is in celery_task.celery
+    check = run_snippet(lab, "lesson_check_result.py", lesson.check_result(order_id, app_module="celery_task.celery"))
     assert check.splitlines() == ["任务执行成功了", "order created"], check
     # send_sms with apply_async(args=...) and with delay(...): the numbers the lesson passes
     assert run_snippet(lab, "lesson_apply_async.py", LESSON_APPLY_ASYNC) == ""

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import redis as redis_py
 
-from tests.readme_output import assert_readme_shows, readme_text
+from tests.readme_output import assert_readme_shows, readme_shows_code
 
 CHAPTER = "03_delay_tasks"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -205,12 +205,6 @@ print(res)
 """
 
 
-def readme_shows_code(chapter, snippet: str) -> bool:
-    """README.md has a ```python block with exactly the snippet's lines (blank lines and
-    indentation aside): what the README tells a learner to type is what the test runs."""
-    wanted = [line.strip() for line in snippet.splitlines() if line.strip()]
-    blocks = re.findall(r"^```python\n(.*?)^```", readme_text(chapter), re.MULTILINE | re.DOTALL)
-    return any([line.strip() for line in block.splitlines() if line.strip()] == wanted for block in blocks)
 
 
 def test_lessons_calls_run_unchanged(lab):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import redis as redis_py
 
-from tests.readme_output import assert_readme_shows, difference, readme_text
+from tests.readme_output import assert_readme_shows, difference, readme_shows_code, readme_text
 from tour import procs
 
 CHAPTER = "04_periodic_tasks"
@@ -267,12 +267,6 @@ LESSON_WORKER = "celery -A celery_task worker -l info -P eventlet"
 LESSON_BEAT = "celery -A celery_task beat -l info"
 
 
-def readme_shows_code(chapter, snippet: str) -> bool:
-    """README.md has a ```python block with exactly the snippet's lines (blank lines and
-    indentation aside): what the README tells a learner to type is what the test runs."""
-    wanted = [line.strip() for line in snippet.splitlines() if line.strip()]
-    blocks = re.findall(r"^```python\n(.*?)^```", readme_text(chapter), re.MULTILINE | re.DOTALL)
-    return any([line.strip() for line in block.splitlines() if line.strip()] == wanted for block in blocks)
 
 
 def test_lessons_calls_periodic_tasks(lab):
