@@ -58,8 +58,9 @@ app.steps["consumer"].add(HandBackParkedTasks)
 
 @app.task
 def send_sms(phone):
+    started = time.time()
     time.sleep(0.01)  # a fast call to an SMS gateway
-    return {"phone": phone, "ran_at": time.time()}
+    return {"phone": phone, "ran_at": started}
 
 
 @app.task(acks_late=True, reject_on_worker_lost=True)  # must not be lost: see hand_back.py
@@ -82,6 +83,7 @@ def resize_images(count, seconds_each=0.3, cleanup_seconds=0.1):
         for done in range(count):
             (work / f"{done}.png").write_bytes(b"pretend image")
             time.sleep(seconds_each)
+        shutil.rmtree(work)  # uploaded, say: the work folder goes
         return {"resized": count, "of": count, "folder": str(work)}
     except SoftTimeLimitExceeded:
         time.sleep(cleanup_seconds)  # cleaning up takes time too
