@@ -40,10 +40,10 @@ app.conf.update(
         "celery_task.divide": {"queue": "reports"},
     },  # anything else goes to "default", which no worker here reads: it would wait forever
     # Priorities on Redis: ten levels (0 is served first), one list per level and queue
-    # (sms, sms:1 ... sms:9), and a worker reads its queues in the order -Q names them.
+    # ("sms" for 0, then "sms" + kombu's separator "\x06\x16" + 1 ... 9), and a worker reads
+    # its queues in the order -Q names them. (Leave "sep" alone: README, pitfalls.)
     broker_transport_options={
         "priority_steps": list(range(10)),
-        "sep": ":",
         "queue_order_strategy": "priority",
     },
     # One line per failed task, with its name and id, from alerts.py (imported by the worker).

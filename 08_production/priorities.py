@@ -4,7 +4,7 @@
 
 It starts a worker of its own on the queue "backlog" (one thread: one task at a time), so the
 README's workers never see these tasks. celery_task.py's broker_transport_options give each
-queue ten lists, backlog, backlog:1 ... backlog:9; a worker empties a lower number first.
+queue ten lists, one per priority; a worker empties the list of a lower number first.
 [1] 10 tasks with priority 9 sent first, then 10 with priority 0, all before the worker
     starts: the priority-0 ones run first.
 [2] the worker busy, 8 more priority-9 tasks, then 3 with priority 0: the worker had taken

@@ -22,9 +22,9 @@ CALLS, RATE, PER_SECOND, TIMEOUT = 16, "120/m", 2.0, 30
 require_redis(app)
 needs_workers(app, "sms", "reports")
 replies = app.control.rate_limit(call_api.name, RATE, reply=True, timeout=3, limit=2)
-print(f"[1] rate_limit {call_api.name} {RATE}: "
-      + ", ".join(f"{name} {answer.get('ok', answer)}" for reply in replies
-                  for name, answer in reply.items()))
+print(f"[1] rate_limit {call_api.name} {RATE}, broadcast:")
+for name, answer in sorted(item for reply in replies for item in reply.items()):
+    print(f"    {name}: {answer.get('ok', answer)}")
 
 started = time.time()
 results = [call_api.delay(n) for n in range(CALLS)]

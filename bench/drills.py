@@ -60,6 +60,30 @@ DRILLS = {
         "chunks_s": r"add\.chunks\(pairs, 100\): \d+ messages, ([\d.]+) s",
         "starmap_s": r"add\.starmap\(pairs\): \d+ message, ([\d.]+) s",
     }, 120),
+    "routing": ("08_production", "python routing.py", ("sms", "reports"), {
+        "shared_median_s": r"one queue:.*?SMS latency: median ([\d.]+) s",
+        "shared_p95_s": r"one queue:.*?SMS latency: median [\d.]+ s, p95 ([\d.]+) s",
+        "own_median_s": r"own queues.*?SMS latency: median ([\d.]+) s",
+        "own_p95_s": r"own queues.*?SMS latency: median [\d.]+ s, p95 ([\d.]+) s",
+        "ratio": r"the median SMS waited (\d+)x less",
+    }, 120),
+    "rate_limit": ("08_production", "python rate_limits.py", ("sms", "reports"), {
+        "calls": r"\[2\] (\d+) calls ran",
+        "seconds": r"calls ran in ([\d.]+) s",
+        "alone": r"one worker alone could have run (\d+)",
+    }, 120),
+    "prefetch": ("08_production", "python fairness.py", (), {
+        "stuck_default": r"\[1\].*?\n +(\d+) of 7 short tasks",
+        "p95_default_s": r"\[1\].*?\n.*?p95 ([\d.]+) s",
+        "stuck_multiplier_1": r"\[2\].*?\n +(\d+) of 7 short tasks",
+        "stuck_acks_late": r"\[3\].*?\n +(\d+) of 7 short tasks",
+        "p95_acks_late_s": r"\[3\].*?\n.*?p95 ([\d.]+) s",
+    }, 120),
+    "shutdown": ("08_production", "python shutdown.py", (), {
+        "warm_s": r"warm: SIGTERM -> exited after ([\d.]+) s",
+        "soft_s": r"soft: SIGQUIT -> exited after ([\d.]+) s",
+        "cold_s": r"cold: SIGQUIT -> exited after ([\d.]+) s",
+    }, 120),
 }
 
 

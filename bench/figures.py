@@ -263,6 +263,55 @@ def chunks_figures(results: Results, lang: str) -> str:
             f"{c['chunks_s']:.2f} s ({ratio:.1f}x faster), one starmap task {c['starmap_s']:.2f} s.")
 
 
+def routing_figures(results: Results, lang: str) -> str:
+    """Chapter 08's SMS latency, one queue against a queue per kind of work."""
+    r = drill(results, "routing")
+    ratio = r["ratio"]  # the script's own, from the unrounded medians
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：共用一个队列时短信延迟中位数 {r['shared_median_s']:.3f} 秒"
+                f"（p95 {r['shared_p95_s']:.3f} 秒），各用各的队列时 {r['own_median_s']:.3f} 秒"
+                f"（p95 {r['own_p95_s']:.3f} 秒），少等 {ratio:.0f} 倍。")
+    return (f"Recorded by `make bench`, last run: SMS latency median {r['shared_median_s']:.3f} s "
+            f"(p95 {r['shared_p95_s']:.3f} s) on one queue, {r['own_median_s']:.3f} s (p95 "
+            f"{r['own_p95_s']:.3f} s) on its own: {ratio:.0f}x less waiting.")
+
+
+def rate_limit_figures(results: Results, lang: str) -> str:
+    """Chapter 08's rate limit on two workers."""
+    r = drill(results, "rate_limit")
+    rate = r["calls"] / r["seconds"]
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：限速 120/m（每秒 2 次）时，两个 worker 在 {r['seconds']:.1f} 秒内"
+                f"跑完 {r['calls']} 次调用，每秒 {rate:.1f} 次；同样的时间里一个 worker 最多只能跑 {r['alone']} 次。")
+    return (f"Recorded by `make bench`, last run: at 120/m (2 a second), two workers ran "
+            f"{r['calls']} calls in {r['seconds']:.1f} s, {rate:.1f} a second; one worker could "
+            f"have run at most {r['alone']} in that time.")
+
+
+def prefetch_figures(results: Results, lang: str) -> str:
+    """Chapter 08's short tasks stuck behind a long one."""
+    p = drill(results, "prefetch")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：7 个短任务里，默认设置下有 {p['stuck_default']} 个被卡在长任务后面"
+                f"（p95 等待 {p['p95_default_s']:.2f} 秒），`--prefetch-multiplier 1` 时 "
+                f"{p['stuck_multiplier_1']} 个，再加上 `acks_late` 时 {p['stuck_acks_late']} 个"
+                f"（p95 {p['p95_acks_late_s']:.2f} 秒）。")
+    return (f"Recorded by `make bench`, last run: of 7 short tasks, {p['stuck_default']} waited "
+            f"behind the long one with the defaults (p95 wait {p['p95_default_s']:.2f} s), "
+            f"{p['stuck_multiplier_1']} with `--prefetch-multiplier 1`, {p['stuck_acks_late']} "
+            f"with `acks_late` too (p95 {p['p95_acks_late_s']:.2f} s).")
+
+
+def shutdown_figures(results: Results, lang: str) -> str:
+    """Chapter 08's three shutdowns, side by side."""
+    d = drill(results, "shutdown")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：发信号后，热关闭 {d['warm_s']:.1f} 秒退出，软关闭 "
+                f"{d['soft_s']:.1f} 秒，冷关闭 {d['cold_s']:.1f} 秒。")
+    return (f"Recorded by `make bench`, last run: after the signal, the warm shutdown took "
+            f"{d['warm_s']:.1f} s, the soft one {d['soft_s']:.1f} s, the cold one {d['cold_s']:.1f} s.")
+
+
 def results_section(name: str) -> Renderer:
     """A benchmark's whole section of bench/RESULTS.md (English only)."""
     def render(results: Results, lang: str) -> str:
@@ -295,6 +344,10 @@ RENDERERS: dict[str, Renderer] = {
     "avalanche-peaks": avalanche_peaks,
     "group-speedup": block(group_speedup),
     "chunks": block(chunks_figures),
+    "routing": block(routing_figures),
+    "rate-limit": block(rate_limit_figures),
+    "prefetch": block(prefetch_figures),
+    "shutdown": block(shutdown_figures),
     "bench-pools": results_section("pools"),
     "bench-latency": results_section("latency"),
     "bench-cache": results_section("cache"),
@@ -310,6 +363,7 @@ BLOCKS: dict[str, list[str]] = {
     "06_cache_consistency/README.md": ["refresh-window", "double-delete-window",
                                        "avalanche-peaks", "refresh-window"],
     "07_workflows/README.md": ["group-speedup", "chunks"],
+    "08_production/README.md": ["routing", "rate-limit", "prefetch", "shutdown"],
     "bench/RESULTS.md": ["bench-pools", "bench-latency", "bench-cache", "bench-drills",
                          "bench-first-run"],
 }

@@ -1,0 +1,88 @@
+"""Remote control: ask running workers what they do, and change them without a restart.
+
+    python remote_control.py   (with the two workers of the README running: sms@, reports@)
+
+Every call here is a broadcast over Redis that the workers answer; `celery -A celery_task
+inspect <command>` and `celery -A celery_task control <command>` send the same from a terminal.
+[1] inspect active_queues: who reads which queue
+[2] three reports and one task due in 30 s: inspect active / reserved / scheduled
+[3] inspect stats: the reports@ pool and its autoscaler (--autoscale=3,1)
+[4] pool_grow on an autoscaled worker is refused; control autoscale moves its bounds instead
+[5] a spare worker of fixed size (-c 1): pool_grow / pool_shrink, add_consumer / cancel_consumer
+"""
+
+import time
+
+from celery_task import app, build_report, work
+from own_workers import HOST, needs_workers, started_worker
+from redis_check import require_redis
+
+REPORTS = f"reports@{HOST}"
+
+require_redis(app)
+needs_workers(app, "sms", "reports")
+
+
+def ask(command, name, **arguments):
+    """One worker's answer to an inspect command, within 3 s (None if it did not answer)."""
+    inspector = app.control.inspect(destination=[name], timeout=3, limit=1)
+    return (getattr(inspector, command)(**arguments) or {}).get(name)
+
+
+def tell(command, name, **arguments):
+    """One worker's answer to a control command: 'ok: ...' or 'refused: ...'."""
+    replies = app.control.broadcast(command, arguments=arguments, destination=[name],
+                                    reply=True, timeout=3, limit=1)
+    answer = replies[0][name] if replies else {"error": "no answer within 3 s"}
+    return f"ok: {answer['ok']}" if "ok" in answer else f"refused: {answer['error']}"
+
+
+def processes_become(name, count, timeout=10):
+    """Wait until the worker's pool has count processes (forking one takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while len(found := ask("stats", name)["pool"]["processes"]) != count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return len(found)
+
+
+def queues(name):
+    return ", ".join(sorted(queue["name"] for queue in ask("active_queues", name) or []))
+
+
+def names(requests):
+    return ", ".join(sorted(f"{r.get('request', r)['name'].split('.')[-1]}" for r in requests)) or "none"
+
+
+print(f"[1] active_queues: sms@{HOST} reads {queues(f'sms@{HOST}')}; {REPORTS} reads {queues(REPORTS)}")
+
+reports = [build_report.delay(n, 1.5) for n in range(3)]
+later = build_report.apply_async((99, 0), countdown=30)
+time.sleep(0.5)
+active, reserved, scheduled = (ask(command, REPORTS) or [] for command in ("active", "reserved", "scheduled"))
+print(f"[2] sent 3 reports (1.5 s each) and one due in 30 s; {REPORTS} answers:")
+print(f"    active    {len(active)}: {names(active)}   (running now)")
+print(f"    reserved  {len(reserved)}: {names(reserved)}   (taken, waiting for a free process)")
+print(f"    scheduled {len(scheduled)}: {names(scheduled)}   (holding it until its ETA)")
+
+stats = ask("stats", REPORTS)
+scaler = stats["autoscaler"]
+print(f"[3] stats: {len(stats['pool']['processes'])} pool processes, autoscaler min {scaler['min']} "
+      f"max {scaler['max']}, {stats['prefetch_count']} messages may be taken ahead")
+
+print(f"[4] pool_grow 1 on {REPORTS}: {tell('pool_grow', REPORTS, n=1)}")
+print(f"    autoscale 4 1: {tell('autoscale', REPORTS, max=4, min=1)}")
+print(f"    autoscale 3 1: {tell('autoscale', REPORTS, max=3, min=1)}   (as it was)")
+app.control.revoke(later.id)  # the task due in 30 s will not run
+for report in reports:
+    report.get(timeout=15)
+
+with started_worker("-Q", "spare", "-c", "1", name="spare") as (_, spare, _):
+    print(f"[5] {spare}: {len(ask('stats', spare)['pool']['processes'])} pool process, reads {queues(spare)}")
+    print(f"    pool_grow 2: {tell('pool_grow', spare, n=2)}; now {processes_become(spare, 3)} pool processes")
+    print(f"    pool_shrink 2: {tell('pool_shrink', spare, n=2)}; now {processes_become(spare, 1)} pool process")
+    print(f"    add_consumer reports: {tell('add_consumer', spare, queue='reports')}")
+    time.sleep(0.5)
+    print(f"    now it reads {queues(spare)}")
+    print(f"    cancel_consumer reports: {tell('cancel_consumer', spare, queue='reports')}")
+    time.sleep(0.5)
+    print(f"    now it reads {queues(spare)}")
