@@ -179,9 +179,9 @@ class Usage:
                     sub = f"{module}.{alias.name}" if module else alias.name
                     if module_file(self.folder, sub):
                         self.add(with_parents(self.folder, sub), why)
-            elif isinstance(node, ast.keyword) and node.arg == "include":
-                for dotted in strings(node.value):  # Celery(..., include=[...])
-                    self.add(named_module(self.folder, dotted), f"{why} (Celery's include=[...])")
+            elif isinstance(node, ast.keyword) and node.arg in ("include", "imports"):
+                for dotted in strings(node.value):  # Celery(..., include=[...]), imports=[...]
+                    self.add(named_module(self.folder, dotted), f"{why} (Celery's {node.arg}=[...])")
             elif isinstance(node, ast.Call) and call_name(node) == "config_from_object":
                 for dotted in strings(node)[:1]:  # app.config_from_object("celeryconfig")
                     self.add(named_module(self.folder, dotted.replace(":", ".")),
