@@ -51,7 +51,8 @@ def started_workers(specs, ready_timeout=30):
             log = tempfile.NamedTemporaryFile("w", prefix=f"worker-{name}-", suffix=".log",
                                               delete=False)
             full = f"{name}@{HOST}"
-            command = ["celery", "-A", "celery_task", "worker", "-l", "info", "-n", full, *args]
+            command = [sys.executable, "-m", "celery", "-A", "celery_task", "worker", "-l", "info",
+                       "-n", full, *args]  # the Celery of the Python running this script
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
             running.append((proc, full, log))
