@@ -59,6 +59,8 @@ def started_workers(specs, ready_timeout=30):
         for proc, _, log in running:
             wait_for_line(log.name, " ready.", proc, ready_timeout)
         yield [(proc, full, log.name) for proc, full, log in running]
+    except KeyboardInterrupt:  # Ctrl-C: one line, after the workers below are stopped
+        raise SystemExit("[!] interrupted: the workers this script started are stopped") from None
     finally:
         for proc, _, _ in running:
             proc.poll() is None and proc.send_signal(signal.SIGTERM)  # warm shutdowns, side by side
