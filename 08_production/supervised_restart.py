@@ -140,7 +140,7 @@ def drill(supervisor):
     state, new_pid = wait("new worker process", restarted, 20, supervisor)
     exited = re.search(r"exited: worker \(([^)]*)\)", log_since("supervisord.log", mark))
     print(f"[5] supervisord: worker exited ({exited[1] if exited else 'killed'}); started again: "
-          f"pid {old_pid} -> {new_pid} ({state}), the same name {NODE}")
+          f"pid {old_pid} -> new pid {new_pid} ({state}), the same name {NODE}")
     print("    restarted under that name, it hands back at once the tasks its predecessor had "
           "taken (hand_back.py): no 1-hour visibility timeout")
     print("[6] waiting for every result (at most 30 s)")
@@ -194,8 +194,7 @@ def main():
         print(f"[8] stopped supervisord (SIGTERM): it stopped its programs with TERM, a warm "
               f"shutdown ({', '.join(f'{name}: {how}' for name, how in sorted(stopped))}); "
               f"processes left: {left}")
-        print(f"    beat, supervised too, sent the heartbeat {sent} times meanwhile "
-              "(deploy/beat.log)")
+        print(f"    heartbeats beat sent meanwhile (supervised too): {sent} (deploy/beat.log)")
     sys.exit(0 if ok else 1)
 
 
