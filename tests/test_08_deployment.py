@@ -218,7 +218,7 @@ def test_celery_multi_start_stop_and_the_beat_unit(lab, tmp_path, figures):
         assert re.search(r"> supervised@\S+: DOWN", stopped.output), stopped.output
         assert not pidfile.exists()
     finally:
-        if beat is not None:  # /bin/sh and beat under it: TERM to both, wait for both
+        if beat is not None and beat.poll() is None:  # /bin/sh and beat under it: TERM, wait
             family = [psutil.Process(beat.pid), *psutil.Process(beat.pid).children(recursive=True)]
             os.killpg(beat.pid, signal.SIGTERM)
             for proc in psutil.wait_procs(family, timeout=15)[1]:
