@@ -65,9 +65,9 @@ while True:  # Flower counts an event a moment after the worker sent it
                - value(before, "flower_events_total", task="celery_task.send_sms", type="task-succeeded"))
     grew_failed = (value(text, "flower_events_total", task="celery_task.divide", type="task-failed")
                    - value(before, "flower_events_total", task="celery_task.divide", type="task-failed"))
-    # and a heartbeat of each worker (every 2 s) has set its gauge of executing tasks
-    gauges = all(value(text, "flower_worker_number_of_currently_executing_tasks", worker=w) >= 0
-                 and f'flower_worker_number_of_currently_executing_tasks{{worker="{w}"}}' in text
+    # and each worker's heartbeat (every 2 s) since its last task has set its gauge of
+    # executing tasks back to 0 (until then it shows what ran at the previous heartbeat)
+    gauges = all(f'flower_worker_number_of_currently_executing_tasks{{worker="{w}"}} 0.0' in text
                  for w in workers)
     if (grew_ok >= SMS and grew_failed >= FAILING and gauges) or time.monotonic() > deadline:
         break
