@@ -54,6 +54,13 @@ app.conf.update(
 # A worker restarted under the same name (-n reports@%h) by a supervisor hands back, at once,
 # the tasks its killed predecessor had taken (chapter 02's drills built it: hand_back.py).
 app.steps["consumer"].add(HandBackParkedTasks)
+# What beat sends when a deployment runs it (deploy/: supervisord, systemd, Compose): a tiny
+# heartbeat every 5 s to the deployed worker's own queue, `supervised` (expired after 30 s, so
+# none piles up while no such worker runs).
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "celery_task.work", "schedule": 5.0, "args": [0, "heartbeat"],
+                  "options": {"queue": "supervised", "expires": 30}},
+}
 
 
 @app.task

