@@ -39,16 +39,12 @@ def deployment_steps(chapter):
     return [step for step in chapter.steps if f'run = "{step.run}"' in ours]
 
 
-def readme_or_fragment() -> str:
-    """README.md once the deployment section is merged into it, until then the fragment."""
-    readme = FOLDER / "README.md"
-    if readme.exists() and "python supervised_restart.py" in readme.read_text(encoding="utf-8"):
-        return readme.read_text(encoding="utf-8")
-    return (FOLDER / "DEPLOY_FRAGMENT.md").read_text(encoding="utf-8")
+def readme() -> str:
+    return (FOLDER / "README.md").read_text(encoding="utf-8")
 
 
 def assert_shown(command, output):
-    problems = step_differences(readme_or_fragment(), CHAPTER, [(command, output)])
+    problems = step_differences(readme(), CHAPTER, [(command, output)])
     assert not problems, "\n\n".join(problems)
 
 
@@ -335,11 +331,3 @@ def test_show_metrics_without_flower_is_one_line(lab):
     assert result.output.strip().splitlines() == [
         f"[!] Flower is not answering at http://127.0.0.1:{port}/metrics: start it (Procfile: "
         "celery -A celery_task flower --address=127.0.0.1), then run this again"], result.output
-
-
-# --------------------------------------------------------------------------- README fragments
-
-def test_fragments_show_the_same_code_in_both_languages():
-    blocks = [re.findall(r"^```.*?^```", (FOLDER / name).read_text(encoding="utf-8"), re.M | re.S)
-              for name in ("DEPLOY_FRAGMENT.md", "DEPLOY_FRAGMENT.zh-CN.md")]
-    assert blocks[0] and blocks[0] == blocks[1]
