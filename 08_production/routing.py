@@ -35,9 +35,9 @@ def run(report_queue):
 
 print(f"[1] one queue: {REPORTS} x build_report(1 s) and then {SMS} x send_sms, all on \"sms\"")
 shared = run("sms")
-print(f"    SMS latency: median {shared[0]:.3f} s, p95 {shared[1]:.3f} s")
+print(f"    SMS latency: median {shared[0] * 1000:.1f} ms, p95 {shared[1] * 1000:.1f} ms")
 print(f"[2] own queues (task_routes): reports on \"reports\", SMS on \"sms\"")
 own = run("reports")
-print(f"    SMS latency: median {own[0]:.3f} s, p95 {own[1]:.3f} s")
+print(f"    SMS latency: median {own[0] * 1000:.1f} ms, p95 {own[1] * 1000:.1f} ms")
 print(f"[3] with its own queue and worker, the median SMS waited {shared[0] / own[0]:.0f}x less "
-      f"({shared[0]:.3f} s -> {own[0]:.3f} s)")
+      f"({shared[0] * 1000:.1f} ms -> {own[0] * 1000:.1f} ms)")

@@ -61,16 +61,14 @@ DRILLS = {
         "starmap_s": r"add\.starmap\(pairs\): \d+ message, ([\d.]+) s",
     }, 120),
     "routing": ("08_production", "python routing.py", ("sms", "reports"), {
-        "shared_median_s": r"one queue:.*?SMS latency: median ([\d.]+) s",
-        "shared_p95_s": r"one queue:.*?SMS latency: median [\d.]+ s, p95 ([\d.]+) s",
-        "own_median_s": r"own queues.*?SMS latency: median ([\d.]+) s",
-        "own_p95_s": r"own queues.*?SMS latency: median [\d.]+ s, p95 ([\d.]+) s",
-        "ratio": r"the median SMS waited (\d+)x less",
+        "shared_median_ms": r"one queue:.*?SMS latency: median ([\d.]+) ms",
+        "shared_p95_ms": r"one queue:.*?SMS latency: median [\d.]+ ms, p95 ([\d.]+) ms",
+        "own_median_ms": r"own queues.*?SMS latency: median ([\d.]+) ms",
+        "own_p95_ms": r"own queues.*?SMS latency: median [\d.]+ ms, p95 ([\d.]+) ms",
     }, 120),
     "rate_limit": ("08_production", "python rate_limits.py", ("sms", "reports"), {
         "calls": r"\[2\] (\d+) calls ran",
         "seconds": r"calls ran in ([\d.]+) s",
-        "alone": r"one worker alone could have run (\d+)",
     }, 120),
     "prefetch": ("08_production", "python fairness.py", (), {
         "stuck_default": r"\[1\].*?\n +(\d+) of 7 short tasks",

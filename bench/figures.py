@@ -133,8 +133,8 @@ def measured_table(results: Results, lang: str) -> str:
              f"{killed['completed']} 个，丢失 {killed['lost']} 个，{killed['ran_twice']} 个执行了"
              "两次（第 02 章 `drill_worker_killed.py`）"),
             ("每类任务一个队列，快任务才能一直快",
-             f"排在 6 个报表后面的短信，延迟中位数 {route['shared_median_s']:.3f} 秒；"
-             f"短信有自己的队列和 worker 时 {route['own_median_s']:.3f} 秒（第 08 章 `routing.py`）"),
+             f"排在 6 个报表后面的短信，延迟中位数 {route['shared_median_ms']:.0f} 毫秒；"
+             f"短信有自己的队列和 worker 时 {route['own_median_ms']:.1f} 毫秒（第 08 章 `routing.py`）"),
         ]
         head = f"| 说法 | 实测（{cores} 核机器；日期和负载见 bench/RESULTS.md） |"
     else:
@@ -161,8 +161,8 @@ def measured_table(results: Results, lang: str) -> str:
              f"{killed['completed']} completed, {killed['lost']} lost, {killed['ran_twice']} ran "
              "twice (chapter 02, `drill_worker_killed.py`)"),
             ("a queue per kind of work keeps fast tasks fast",
-             f"SMS sent behind 6 reports: median latency {route['shared_median_s']:.3f} s; on "
-             f"their own queue and worker {route['own_median_s']:.3f} s (chapter 08, `routing.py`)"),
+             f"SMS sent behind 6 reports: median latency {route['shared_median_ms']:.0f} ms; on "
+             f"their own queue and worker {route['own_median_ms']:.1f} ms (chapter 08, `routing.py`)"),
         ]
         head = f"| claim | measured on {cores} cores (dates and load in bench/RESULTS.md) |"
     return "\n".join([head, "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows])
@@ -273,26 +273,27 @@ def chunks_figures(results: Results, lang: str) -> str:
 def routing_figures(results: Results, lang: str) -> str:
     """Chapter 08's SMS latency, one queue against a queue per kind of work."""
     r = drill(results, "routing")
-    ratio = r["ratio"]  # the script's own, from the unrounded medians
+    ratio = r["shared_median_ms"] / r["own_median_ms"]
     if lang == "zh":
-        return (f"`make bench` 最近一次记录：共用一个队列时短信延迟中位数 {r['shared_median_s']:.3f} 秒"
-                f"（p95 {r['shared_p95_s']:.3f} 秒），各用各的队列时 {r['own_median_s']:.3f} 秒"
-                f"（p95 {r['own_p95_s']:.3f} 秒），少等 {ratio:.0f} 倍。")
-    return (f"Recorded by `make bench`, last run: SMS latency median {r['shared_median_s']:.3f} s "
-            f"(p95 {r['shared_p95_s']:.3f} s) on one queue, {r['own_median_s']:.3f} s (p95 "
-            f"{r['own_p95_s']:.3f} s) on its own: {ratio:.0f}x less waiting.")
+        return (f"`make bench` 最近一次记录：共用一个队列时短信延迟中位数 {r['shared_median_ms']:.1f} 毫秒"
+                f"（p95 {r['shared_p95_ms']:.1f} 毫秒），各用各的队列时 {r['own_median_ms']:.1f} 毫秒"
+                f"（p95 {r['own_p95_ms']:.1f} 毫秒），少等 {ratio:.0f} 倍。")
+    return (f"Recorded by `make bench`, last run: SMS latency median {r['shared_median_ms']:.1f} ms "
+            f"(p95 {r['shared_p95_ms']:.1f} ms) on one queue, {r['own_median_ms']:.1f} ms (p95 "
+            f"{r['own_p95_ms']:.1f} ms) on its own: {ratio:.0f}x less waiting.")
 
 
 def rate_limit_figures(results: Results, lang: str) -> str:
     """Chapter 08's rate limit on two workers."""
     r = drill(results, "rate_limit")
     rate = r["calls"] / r["seconds"]
+    alone = 1 + int(r["seconds"] * 2)  # one token at once, then 2 a second (rate_limits.py)
     if lang == "zh":
         return (f"`make bench` 最近一次记录：限速 120/m（每秒 2 次）时，两个 worker 在 {r['seconds']:.1f} 秒内"
-                f"跑完 {r['calls']} 次调用，每秒 {rate:.1f} 次；同样的时间里一个 worker 最多只能跑 {r['alone']} 次。")
+                f"跑完 {r['calls']} 次调用，每秒 {rate:.1f} 次；同样的时间里一个 worker 最多只能跑 {alone} 次。")
     return (f"Recorded by `make bench`, last run: at 120/m (2 a second), two workers ran "
             f"{r['calls']} calls in {r['seconds']:.1f} s, {rate:.1f} a second; one worker could "
-            f"have run at most {r['alone']} in that time.")
+            f"have run at most {alone} in that time.")
 
 
 def prefetch_figures(results: Results, lang: str) -> str:
