@@ -273,3 +273,32 @@ def pytest_sessionfinish(session, exitstatus):
     if whole_suite(session) and (missing := never_run()):
         print(f"\n[tests] no test ran these chapter commands: {'; '.join(missing)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if left := left_behind():
+        print(f"\n[tests] the run left these behind: {'; '.join(left)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Chapter 09's hosts are network namespaces named cbri<pid>-<host>, and everything its scripts
+# start carries "cbri" in its command line (node names, temporary folders cbri-...). After the
+# suite, none may be left. (A learner's own servers, without that mark, are not looked at.)
+
+
+def left_behind() -> list[str]:
+    import shutil
+    import subprocess
+
+    found = []
+    if shutil.which("ip"):
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        for name in (line.split()[0] for line in listed.splitlines() if line.startswith("cbri")):
+            owner = re.match(r"cbri(\d+)", name)  # cbri<pid of the run>-<host>
+            if not owner or not psutil.pid_exists(int(owner[1])):
+                found.append(f"namespace {name}")
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            line = " ".join(proc.info["cmdline"] or [])
+            if "cbri" in line and proc.ppid() == 1:  # its run ended without it
+                found.append(f"process {proc.pid} {line[:80]}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found

@@ -123,7 +123,8 @@ def test_bench_uses_its_declared_databases():
 
 
 def test_no_two_owners_share_a_database():
-    owners = {ch.name: declared(ch) for ch in CHAPTERS}
+    # a chapter with own_servers (09) keeps its databases on the servers its scripts start
+    owners = {ch.name: declared(ch) for ch in CHAPTERS if not ch.own_servers}
     owners["bench"] = bench_databases()
     for (a, first), (b, second) in combinations(owners.items(), 2):
         assert not first & second, f"{a} and {b} both use database(s) {sorted(first & second)}"

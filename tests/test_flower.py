@@ -13,7 +13,10 @@ WITH_FLOWER = [ch for ch in walkthrough.chapters() if "flower" in ch.processes]
 
 
 def test_every_chapter_lists_flower():
-    assert [ch.name for ch in WITH_FLOWER] == [ch.name for ch in walkthrough.chapters()]
+    """Every chapter whose workers run on the learner's Redis (not chapter 09: its scripts
+    start their own servers, hosts and workers, and stop them when they end)."""
+    assert [ch.name for ch in WITH_FLOWER] == [ch.name for ch in walkthrough.chapters()
+                                               if not ch.own_servers]
 
 
 @pytest.mark.parametrize("chapter", WITH_FLOWER, ids=lambda ch: ch.name)

@@ -11,6 +11,10 @@ steps.toml, every key:
                                          # the tour pings workers on `broker`; a test checks
                                          # the app uses exactly these and no one else does
 
+    own_servers = true                   # optional: the chapter's scripts start every server
+                                         # they use (chapter 09): its databases are on those,
+                                         # never on the learner's Redis; no Procfile needed
+
     [commands]                           # commands the README shows beside the steps; each
     worker_threads = "celery -A celery_task worker -l info -P threads"   # is run by a test
 
@@ -63,6 +67,7 @@ class Chapter:
     steps: list[Step]
     commands: dict[str, str]
     ready: dict[str, str]
+    own_servers: bool = False
 
     @property
     def name(self) -> str:
@@ -99,6 +104,7 @@ def load(path: Path) -> Chapter:
         steps=[Step(**raw) for raw in data.get("step", [])],
         commands=dict(data.get("commands", {})),
         ready={**DEFAULT_READY, **data.get("ready", {})},
+        own_servers=bool(data.get("own_servers", False)),
     )
 
 
