@@ -160,12 +160,14 @@ class Network:
 
     def close(self) -> None:
         """Stop every process this network started, then remove its namespaces and links."""
-        for name in self.names:
-            self.resume(name)
         for name, procs in self.procs.items():
             for proc in procs:
                 if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
+                    # a host still cut off is gone for good: its processes are killed (a warm
+                    # shutdown would wait for a Redis it cannot reach); the others stop warm
+                    os.killpg(proc.pid, signal.SIGKILL) if name in self.stopped \
+                        else proc.send_signal(signal.SIGTERM)
+        self.stopped.clear()
         deadline = time.monotonic() + 10
         for procs in self.procs.values():
             for proc in procs:
