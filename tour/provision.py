@@ -11,6 +11,10 @@
 - supervisord for chapter 08's drill (supervised_restart.py): Debian's `supervisor` where root
   and apt-get exist; otherwise one line naming the package (the drill, and so its test, then
   end with that line too: never a silent skip). The other tests run on.
+- redis-sentinel for chapter 09's failover.py: Debian's `redis-sentinel` where root and apt-get
+  exist (its `redis-sentinel` is redis-server's own binary in Sentinel mode: without the
+  package, failover.py runs `redis-server --sentinel`; without redis-server it ends with one
+  line naming the packages).
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ def main() -> int:
         wanted.append("redis-server")
     if supervisord() is None:
         wanted.append("supervisor")
+    if shutil.which("redis-sentinel") is None:
+        wanted.append("redis-sentinel")  # chapter 09's failover.py (redis-server --sentinel else)
     if wanted and can_apt():
         apt_install(wanted)
     if supervisord() is None:
