@@ -252,6 +252,28 @@ def command_of(block: str) -> list[str]:
     return re.findall(r'"([^"]*)"', field(block, "command") or "")
 
 
+def ports_of(block: str) -> list[str]:
+    return re.findall(r'^      - "([^"]+)"$', block, re.M) if "ports:" in block else []
+
+
+def assert_warm_stop(name: str, block: str, argv: list[str], folder: str) -> None:
+    """The settings every long-running service of the profile shares."""
+    assert command_of(block) == argv, (name, command_of(block), argv)
+    assert field(block, "stop_signal") == "SIGTERM", name
+    grace = int(field(block, "stop_grace_period").rstrip("s"))
+    # warm shutdown's time: longer than any task; gunicorn's graceful stop takes up to 30 s
+    assert grace >= (60 if "worker" in argv else 31 if argv[0] == "gunicorn" else 10), name
+    assert field(block, "working_dir") == f"/app/{folder}", name
+    assert field(block, "restart") == "unless-stopped", name
+    assert "REDIS_URL: redis://redis:6379" in block and "condition: service_healthy" in block
+    assert all(p.startswith("127.0.0.1:") for p in ports_of(block)), (name, ports_of(block))
+
+
+WEB = "05_django_integration"
+WEB_ENV = ('DJANGO_DEBUG: "0"', "DJANGO_SECRET_KEY: ${DJANGO_SECRET_KEY:-}",
+           "DJANGO_DB_PATH: /var/lib/luffy/db.sqlite3")
+
+
 def test_compose_production_profile():
     services = compose_services()
     production = {name: block for name, block in services.items()
@@ -266,20 +288,39 @@ def test_compose_production_profile():
     expected["production-flower"] = shlex.split(procfile["flower"].replace("127.0.0.1", "0.0.0.0"))
     expected["worker"] = shlex.split(supervised["worker"].replace("%%", "%").replace(" -I run_counter", ""))
     expected["beat"] = shlex.split(supervised["beat"].replace("%(here)s", "/var/lib/celery"))
-    assert sorted(production) == sorted(expected)
+    # chapter 05's site: its gunicorn command bound inside the container, its Procfile's
+    # worker, and its beat with the schedule on the volume (/app is not writable there)
+    site = walkthrough.load(ROOT / WEB)
+    web = {"web": shlex.split(site.commands["web_production"].replace("--bind 127.0.0.1:8000",
+                                                                      "--bind 0.0.0.0:8000")),
+           "web-worker": shlex.split(site.processes["worker"]),
+           "web-beat": shlex.split(site.processes["beat"]) + ["-s", "/var/lib/luffy/celerybeat-schedule"]}
+    assert sorted(production) == sorted([*expected, *web, "web-migrate"])
     for name, argv in expected.items():
+        assert_warm_stop(name, production[name], argv, CHAPTER)
+    assert ports_of(production["production-flower"]) == ["127.0.0.1:5556:5555"]
+    for name, argv in web.items():
         block = production[name]
-        assert command_of(block) == argv, (name, command_of(block), argv)
-        assert field(block, "stop_signal") == "SIGTERM", name
-        grace = int(field(block, "stop_grace_period").rstrip("s"))
-        assert grace >= (60 if "worker" in argv else 10), name  # warm shutdown's time
-        assert field(block, "working_dir") == "/app/08_production", name
-        assert "REDIS_URL: redis://redis:6379" in block and "condition: service_healthy" in block
-        ports = re.findall(r'^      - "([^"]+)"$', block, re.M) if "ports:" in block else []
-        assert all(p.startswith("127.0.0.1:") for p in ports), (name, ports)
-    assert re.findall(r'^      - "([^"]+)"$', production["production-flower"], re.M) == ["127.0.0.1:5556:5555"]
+        assert_warm_stop(name, block, argv, WEB)
+        assert all(line in block for line in WEB_ENV), name  # DEBUG off, one SQLite file
+        assert "      - web-data:/var/lib/luffy\n" in block, name
+        assert re.search(r"web-migrate:\n\s+condition: service_completed_successfully", block), name
+    # only web publishes, on loopback, the port its SITE_URL names (image URLs point there)
+    assert ports_of(production["web"]) == ["127.0.0.1:8000:8000"]
+    assert not ports_of(production["web-worker"]) and not ports_of(production["web-beat"])
+    for name in ("web", "web-worker"):
+        assert "SITE_URL: http://127.0.0.1:8000" in production[name], name
+    assert 'DJANGO_SERVE_MEDIA: "1"' in production["web"]  # DEBUG off: the images still served
+    # web-migrate: chapter 05's first step, once, before the site and its worker start
+    migrate = production["web-migrate"]
+    assert command_of(migrate) == shlex.split(site.steps[0].run) == ["python", "manage.py", "migrate"]
+    assert field(migrate, "restart") == '"no"' and not ports_of(migrate)
+    assert field(migrate, "working_dir") == f"/app/{WEB}" and all(line in migrate for line in WEB_ENV)
+    assert "      - web-data:/var/lib/luffy\n" in migrate
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "COPY 08_production/" in dockerfile and "USER celery" in dockerfile
+    assert f"COPY {WEB}/ {WEB}/" in dockerfile and re.search(r"chown celery .*/var/lib/luffy", dockerfile)
+    assert re.search(r"^gunicorn==\d+\.\d+\.\d+$", (ROOT / "requirements.txt").read_text(), re.M)
 
 
 # --------------------------------------------------------------------------- Flower metrics

@@ -18,7 +18,9 @@
   meets the learner's own server: it appends a free `127.0.0.1:PORT` to the command and sets
   SITE_URL=http://127.0.0.1:PORT for every command and process of the run (the setting the
   chapter's commands and worker read to find the site; a learner sets it too when 8000 is
-  busy, as the chapter's README says).
+  busy, as the chapter's README says). The production server, gunicorn (chapter 05's
+  [commands] entry, the same command as docker-compose.yml's `web` service), gets that port
+  too: its `--bind 127.0.0.1:8000` becomes `--bind 127.0.0.1:PORT`, nothing else changes.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ RUN_STATE = ("__pycache__", "*.pyc", ".last_task_id", "celerybeat-schedule*", "*
              "*.pid", "*.sock")  # supervisord's and celery multi's (chapter 08's deploy/)
 WORKER = re.compile(r"^celery\s.*\sworker(\s|$)")
 RUNSERVER = re.compile(r"\bmanage\.py\s+runserver\b")
+GUNICORN = re.compile(r"^gunicorn\s")
+BIND = re.compile(r"(--bind[= ]|-b )(\S+)")
 
 
 def is_worker(command: str) -> bool:
@@ -51,12 +55,23 @@ def is_worker(command: str) -> bool:
 def is_long_running(chapter: walkthrough.Chapter, command: str) -> bool:
     """A process that runs until stopped: a Procfile line, a worker, beat or a web server."""
     return (command in chapter.processes.values() or is_worker(command)
-            or bool(re.search(r"\sbeat(\s|$)|runserver", command)))
+            or bool(re.search(r"\sbeat(\s|$)|runserver", command)) or bool(GUNICORN.search(command)))
 
 
 def listening_at(command: str, port: int) -> str:
-    """Django's runserver command, listening on 127.0.0.1:port (its `addrport` argument)."""
+    """Django's runserver command, listening on 127.0.0.1:port (its `addrport` argument);
+    gunicorn's, with its one --bind address replaced by 127.0.0.1:port."""
+    if GUNICORN.search(command):
+        binds = BIND.findall(command)
+        if len(binds) != 1:
+            raise ValueError(f"`{command}`: expected one --bind address, found {len(binds)}")
+        return BIND.sub(lambda m: f"{m[1]}127.0.0.1:{port}", command)
     return f"{command} 127.0.0.1:{port}"
+
+
+def is_web_server(command: str) -> bool:
+    """A Django site: runserver, or gunicorn serving the project's WSGI application."""
+    return bool(RUNSERVER.search(command) or GUNICORN.search(command))
 
 
 def scratch_copy(chapter: walkthrough.Chapter) -> walkthrough.Chapter:
@@ -98,8 +113,9 @@ class ChapterRun:
         self.extra_env = dict(env or {})
         self.procs: list[procs.Proc] = []
         # A Django site gets a free port of its own (see the module docstring).
-        self.site_port = (free_port() if any(RUNSERVER.search(command) for command
-                                             in self.chapter.processes.values()) else None)
+        self.site_port = (free_port() if any(is_web_server(command) for command in
+                                             [*self.chapter.processes.values(),
+                                              *self.chapter.commands.values()]) else None)
         if self.site_port:
             self.extra_env.setdefault("SITE_URL", f"http://127.0.0.1:{self.site_port}")
 
@@ -118,7 +134,7 @@ class ChapterRun:
     def command_line(self, key: str) -> str:
         """What start(key) runs: the chapter's command, a Django site on the run's own port."""
         command = self.chapter.command(key)
-        if self.site_port and RUNSERVER.search(command):
+        if self.site_port and is_web_server(command):
             return listening_at(command, self.site_port)
         return command
 

@@ -1,8 +1,12 @@
 """Settings of the luffy_api project (chapter 05). Everything a learner or a test may need
 to change comes from an environment variable with a development default:
 
-    DJANGO_SECRET_KEY       signing key (the default is for development only, see below)
+    DJANGO_SECRET_KEY       signing key (the default is for development only, see below;
+                            set but empty counts as not set)
     DJANGO_DEBUG            1 (default) or 0
+    DJANGO_SERVE_MEDIA      1 or 0 (default: as DJANGO_DEBUG): Django itself serves MEDIA_ROOT
+                            under /media/ (docker-compose.yml's web service, where no nginx
+                            stands in front of gunicorn, sets 1 with DEBUG off)
     DJANGO_DB_PATH          the SQLite file (default: db.sqlite3 in this folder)
     SITE_URL                how browsers reach this site (default http://127.0.0.1:8000, where
                             `python manage.py runserver` listens); set it when the server
@@ -24,7 +28,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- security: loud development defaults ---------------------------------------------------
 DEV_SECRET_KEY = "django-insecure-DEVELOPMENT-ONLY-set-DJANGO_SECRET_KEY-before-deploying"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or DEV_SECRET_KEY  # Compose: ${...:-} is ""
 DEBUG = os.environ.get("DJANGO_DEBUG", "1").lower() in ("1", "true", "yes", "on")
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
@@ -150,6 +154,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"  # the sample images ship in media/banner/
+# Serve MEDIA_ROOT from Django (luffy_api/urls.py): while DEBUG is on, as runserver does; with
+# DEBUG off only when asked for, where nothing else serves the images (a demo, not a CDN).
+SERVE_MEDIA = os.environ.get("DJANGO_SERVE_MEDIA", "1" if DEBUG else "0").lower() in ("1", "true", "yes", "on")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
