@@ -2,7 +2,7 @@
 
 A section "## Official documentation" (Chinese: "## 官方文档") near the end of each chapter
 README lists at least MIN_LINKS pages of the Celery documentation (stable) and, for the
-Django chapters, of Django 5.2's; README.md and README.zh-CN.md link the same URLs in the
+Django chapters, of Django 5.2's (chapter 09 also links RabbitMQ's and Redis's own docs); README.md and README.zh-CN.md link the same URLs in the
 same order. Each URL was looked up when it was written (the pages exist under these
 paths); this test keeps the sections from going missing, drifting apart or pointing at
 another version.
@@ -18,6 +18,8 @@ CHAPTERS = sorted(p for p in ROOT.iterdir() if re.match(r"^\d\d_", p.name) and (
 HEADINGS = {"README.md": "## Official documentation", "README.zh-CN.md": "## 官方文档"}
 CELERY = "https://docs.celeryq.dev/en/stable/"
 DJANGO = "https://docs.djangoproject.com/en/5.2/"
+# The servers chapter 09 runs beside Celery, in their own official documentation
+SERVERS = ("https://www.rabbitmq.com/docs/", "https://redis.io/docs/")
 DJANGO_CHAPTERS = ("05_django_integration", "06_cache_consistency")
 MIN_LINKS = 2
 LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
@@ -41,9 +43,10 @@ def problems(folder: Path) -> list[str]:
     english, chinese = (official_links(folder, name) for name in HEADINGS)
     if english != chinese:
         found.append(f"the two languages link different pages:\n  en {english}\n  zh {chinese}")
-    other = [url for url in english if not url.startswith((CELERY, DJANGO))]
+    other = [url for url in english if not url.startswith((CELERY, DJANGO, *SERVERS))]
     if other:
-        found.append(f"links that are not Celery stable or Django 5.2 pages: {other}")
+        found.append(f"links that are not Celery stable or Django 5.2 pages (or RabbitMQ's, "
+                     f"Redis's own docs): {other}")
     if len([url for url in english if url.startswith((CELERY, DJANGO))]) < MIN_LINKS:
         found.append(f"fewer than {MIN_LINKS} official pages: {english}")
     if not any(url.startswith(CELERY) for url in english):

@@ -39,6 +39,9 @@ NO_REDIS = {
         "keeps retrying Redis (run here, it would stay behind)",
     "celery multi stopwait supervised -A celery_task --pidfile=deploy/%n.pid --no-color":
         "reads pid files and sends signals: Redis is not involved",
+    # chapter 09
+    "python rabbitmq_vs_redis.py": "starts its own redis-server and RabbitMQ node on spare "
+                                   "loopback ports; REDIS_URL is not read",
 }
 
 

@@ -15,6 +15,9 @@
   exist (its `redis-sentinel` is redis-server's own binary in Sentinel mode: without the
   package, failover.py runs `redis-server --sentinel`; without redis-server it ends with one
   line naming the packages).
+- rabbitmq-server for chapter 09's rabbitmq_vs_redis.py: Debian's `rabbitmq-server` where root
+  and apt-get exist (its service is not started: the script runs a private node of its own);
+  otherwise one line naming the package, and the script ends with that line too.
 """
 
 from __future__ import annotations
@@ -36,6 +39,17 @@ CHROMIUM_MISSING = ("[setup] no Chromium for the browser tests: install it (Debi
 SUPERVISOR_MISSING = ("[setup] no supervisord for chapter 08's supervised_restart.py: install "
                       "Debian's package (sudo apt-get install supervisor; macOS: brew install "
                       "supervisor; anywhere: pip install supervisor), then run make test again")
+
+
+RABBITMQ_MISSING = ("[setup] no RabbitMQ for chapter 09's rabbitmq_vs_redis.py: install Debian's "
+                    "package (sudo apt-get install rabbitmq-server; macOS: brew install rabbitmq), "
+                    "then run make test again")
+
+
+def rabbitmq_server() -> str | None:
+    """Debian's real start script (its /usr/sbin wrapper switches user), or one on PATH."""
+    debian = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+    return str(debian) if debian.exists() else shutil.which("rabbitmq-server")
 
 
 def supervisord() -> str | None:
@@ -70,7 +84,24 @@ def can_apt() -> bool:
     return os.geteuid() == 0 and shutil.which("apt-get") is not None
 
 
+POLICY = Path("/usr/sbin/policy-rc.d")
+
+
 def apt_install(packages: list[str]) -> bool:
+    """apt-get install, without starting the services the packages bring (redis-server,
+    supervisor and rabbitmq-server would each start a system server: the chapters start
+    private ones; a policy-rc.d that answers 101, as Debian's docker images have, says no)."""
+    if POLICY.exists():
+        return apt_get(packages)
+    POLICY.write_text("#!/bin/sh\n# celery-by-running-it: no service starts while it installs\nexit 101\n")
+    POLICY.chmod(0o755)
+    try:
+        return apt_get(packages)
+    finally:
+        POLICY.unlink(missing_ok=True)
+
+
+def apt_get(packages: list[str]) -> bool:
     say(f"[setup] installing Debian's {' and '.join(packages)} with apt-get (as root; once)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"],
@@ -107,10 +138,16 @@ def main() -> int:
         wanted.append("supervisor")
     if shutil.which("redis-sentinel") is None:
         wanted.append("redis-sentinel")  # chapter 09's failover.py (redis-server --sentinel else)
+    if rabbitmq_server() is None:
+        wanted.append("rabbitmq-server")
+    if shutil.which("ip") is None:
+        wanted.append("iproute2")  # chapter 09's hosts (network namespaces)
     if wanted and can_apt():
         apt_install(wanted)
     if supervisord() is None:
         say(SUPERVISOR_MISSING)  # chapter 08's drill fails with the same advice; the rest runs
+    if rabbitmq_server() is None:
+        say(RABBITMQ_MISSING)  # chapter 09's rabbitmq_vs_redis.py fails alike; the rest runs
     if chromium() is None and not playwright_install():
         say(CHROMIUM_MISSING)
         return 1
