@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import celery.app.base  # noqa: F401 - Celery's heavy modules now, not after [2]: a Ctrl-C
+import kombu.transport.pyamqp  # noqa: F401 - in the middle of an import prints a traceback
+import kombu.transport.redis  # noqa: F401
 from rabbitmq_node import Missing, RabbitNode, private_redis, stop_group
 
 HERE = Path(__file__).resolve().parent

@@ -77,6 +77,25 @@ DRILLS = {
         "stuck_acks_late": r"\[3\].*?\n +(\d+) of 7 short tasks",
         "p95_acks_late_s": r"\[3\].*?\n.*?p95 ([\d.]+) s",
     }, 120),
+    "cut_off": ("09_scale_out", "python cut_off.py", (), {
+        "submitted": r"\bsubmitted (\d+),",
+        "completed": r"\bcompleted (\d+),",
+        "lost": r"\blost (\d+),",
+    }, 120),
+    "rabbitmq": ("09_scale_out", "python rabbitmq_vs_redis.py", (), {
+        "redis_runs": r"Redis   : delivered \d+ times?, ran (\d+) time",
+        "rabbitmq_runs": r"RabbitMQ: delivered \d+ times?, ran (\d+) time",
+        "rabbitmq_start_s": r"first answer after ([\d.]+) s against",
+        "redis_start_s": r"first answer after [\d.]+ s against ([\d.]+) s",
+        "rabbitmq_mib": r"resident memory after the run (\d+) MiB \(beam\.smp\)",
+        "redis_mib": r"MiB \(beam\.smp\) against (\d+) MiB",
+    }, 180),
+    "failover": ("09_scale_out", "python failover.py", (), {
+        "promoted_s": r"promoted the replica \S+ ([\d.]+) s after the kill",
+        "gap_s": r"the producer had no broker for ([\d.]+) s",
+        "submitted": r"\bsubmitted (\d+),",
+        "lost": r"\blost (\d+),",
+    }, 180),
     "shutdown": ("08_production", "python shutdown.py", (), {
         "warm_s": r"warm: SIGTERM -> exited after ([\d.]+) s",
         "soft_s": r"soft: SIGQUIT -> exited after ([\d.]+) s",

@@ -320,6 +320,41 @@ def shutdown_figures(results: Results, lang: str) -> str:
             f"{d['warm_s']:.1f} s, the soft one {d['soft_s']:.1f} s, the cold one {d['cold_s']:.1f} s.")
 
 
+def cut_off_figures(results: Results, lang: str) -> str:
+    """Chapter 09's host cut off while it held tasks."""
+    c = drill(results, "cut_off")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：提交 {c['submitted']} 个，完成 {c['completed']} 个，"
+                f"丢失 {c['lost']} 个。")
+    return (f"Recorded by `make bench`, last run: submitted {c['submitted']}, completed "
+            f"{c['completed']}, lost {c['lost']}.")
+
+
+def rabbitmq_figures(results: Results, lang: str) -> str:
+    """Chapter 09's long ETA through Redis and RabbitMQ, and what RabbitMQ costs."""
+    r = drill(results, "rabbitmq")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：同一个任务在 Redis 上执行了 {r['redis_runs']} 次，在 RabbitMQ 上 "
+                f"{r['rabbitmq_runs']} 次；RabbitMQ 启动 {r['rabbitmq_start_s']:.1f} 秒后接受第一次登录，"
+                f"redis-server {r['redis_start_s']:.2f} 秒；运行后常驻内存 {r['rabbitmq_mib']} MiB（beam.smp）"
+                f"对比 {r['redis_mib']} MiB（redis-server）。")
+    return (f"Recorded by `make bench`, last run: the same task ran {r['redis_runs']} times on "
+            f"Redis, {r['rabbitmq_runs']} on RabbitMQ; RabbitMQ's first login {r['rabbitmq_start_s']:.1f} s "
+            f"after its start, redis-server's first answer {r['redis_start_s']:.2f} s; resident memory "
+            f"after the run {r['rabbitmq_mib']} MiB (beam.smp) against {r['redis_mib']} MiB (redis-server).")
+
+
+def failover_figures(results: Results, lang: str) -> str:
+    """Chapter 09's Sentinel failover."""
+    f = drill(results, "failover")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：杀掉主节点 {f['promoted_s']:.1f} 秒后哨兵提升了从节点，"
+                f"生产者有 {f['gap_s']:.1f} 秒没有 broker 可用；提交 {f['submitted']} 个，丢失 {f['lost']} 个。")
+    return (f"Recorded by `make bench`, last run: the Sentinels promoted the replica "
+            f"{f['promoted_s']:.1f} s after the kill, the producer had no broker for "
+            f"{f['gap_s']:.1f} s; submitted {f['submitted']}, lost {f['lost']}.")
+
+
 def results_section(name: str) -> Renderer:
     """A benchmark's whole section of bench/RESULTS.md (English only)."""
     def render(results: Results, lang: str) -> str:
@@ -356,6 +391,9 @@ RENDERERS: dict[str, Renderer] = {
     "rate-limit": block(rate_limit_figures),
     "prefetch": block(prefetch_figures),
     "shutdown": block(shutdown_figures),
+    "cut-off": block(cut_off_figures),
+    "rabbitmq": block(rabbitmq_figures),
+    "failover": block(failover_figures),
     "bench-pools": results_section("pools"),
     "bench-latency": results_section("latency"),
     "bench-cache": results_section("cache"),
@@ -372,6 +410,7 @@ BLOCKS: dict[str, list[str]] = {
                                        "avalanche-peaks", "refresh-window"],
     "07_workflows/README.md": ["group-speedup", "chunks"],
     "08_production/README.md": ["routing", "rate-limit", "prefetch", "shutdown"],
+    "09_scale_out/README.md": ["cut-off", "rabbitmq", "failover"],
     "bench/RESULTS.md": ["bench-pools", "bench-latency", "bench-cache", "bench-drills",
                          "bench-first-run"],
 }

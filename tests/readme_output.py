@@ -111,6 +111,11 @@ CHAPTER_MASKS: list[tuple[str, re.Pattern, str, str]] = [
          "itself says ('give or take one'); what is expected stays exact, and "
          "tests/test_04_periodic_tasks.py checks each count within one of it and the gaps "
          "between the recorded runs"),
+        ("09_scale_out", r"(?<=resident memory after the run )\d+ MiB \(beam\.smp\) against \d+ MiB",
+         "<n> MiB (beam.smp) against <n> MiB",
+         "rabbitmq_vs_redis.py measures the resident size of beam.smp and redis-server after the "
+         "run: a few MiB more or less from one run to the next (124-128 MiB for RabbitMQ); "
+         "tests/test_09_rabbitmq.py checks both, and make bench records them"),
         ("06_cache_consistency", r"^(\d+ ){9,}\d+$", "<DB queries per 0.25 s>",
          "avalanche.py's histogram: which 0.25 s bin a query falls in depends on where the "
          "expiry lands against the bin edges (1 + 99 instead of 100), and with jitter on "
