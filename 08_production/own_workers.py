@@ -58,6 +58,7 @@ def started_workers(specs, ready_timeout=30):
             running.append((proc, full, log))
         for proc, _, log in running:
             wait_for_line(log.name, " ready.", proc, ready_timeout)
+        answers_ping([full for _, full, _ in running], ready_timeout)
         yield [(proc, full, log.name) for proc, full, log in running]
     except KeyboardInterrupt:  # Ctrl-C: one line, after the workers below are stopped
         raise SystemExit("[!] interrupted: the workers this script started are stopped") from None
@@ -68,6 +69,19 @@ def started_workers(specs, ready_timeout=30):
             stop(proc)
             log.close()
             os.unlink(log.name)
+
+
+def answers_ping(names, timeout):
+    """Wait until every named worker answers a ping: "ready." in its log comes a moment
+    before it listens for broadcasts (inspect, control)."""
+    from celery_task import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(destination=names, timeout=1, limit=len(names)) or []
+        if {name for reply in replies for name in reply} >= set(names):
+            return
+    sys.exit(f"[!] {', '.join(names)} did not answer a ping within {timeout} s: is Redis running?")
 
 
 def wait_for_line(path, text, proc, timeout):

@@ -24,9 +24,14 @@ needs_workers(app, "sms", "reports")
 
 
 def ask(command, name, **arguments):
-    """One worker's answer to an inspect command, within 3 s (None if it did not answer)."""
-    inspector = app.control.inspect(destination=[name], timeout=3, limit=1)
-    return (getattr(inspector, command)(**arguments) or {}).get(name)
+    """One worker's answer to an inspect command; asked up to 3 times, 3 s each (a worker that
+    has just started may miss the first broadcast). Exits with one line if it never answers."""
+    for _ in range(3):
+        inspector = app.control.inspect(destination=[name], timeout=3, limit=1)
+        answer = (getattr(inspector, command)(**arguments) or {}).get(name)
+        if answer is not None:
+            return answer
+    raise SystemExit(f"[!] {name} did not answer `inspect {command}` within 9 s: is it running?")
 
 
 def tell(command, name, **arguments):
