@@ -197,7 +197,10 @@ def test_drill_requeue_loop(lab, figures):
     assert_readme_shows_command(lab, "drill_requeue_loop", out)
     looped = int(re.search(r"it has run (\d+) times and is still STARTED", out).group(1))
     assert looped >= 3, out
-    assert re.search(r"revoked it: the loop stopped after \d+ runs \(state REVOKED\)", out), out
+    stopped = re.search(r"revoked it: the loop stopped after (\d+) runs \(state REVOKED\)", out)
+    # 3 runs when the revoke came first, 4 when a redelivery was already under way (the README
+    # shows `...` there): never more
+    assert stopped and 3 <= int(stopped[1]) <= 4, out
     guarded = re.search(r"it ran (\d+) times in ([\d.]+) s, then FAILURE: WorkerLostError", out)
     assert guarded and guarded.group(1) == "4", out
     figures(f"drill requeue loop: reject_on_worker_lost alone ran the task {looped} times (until "
