@@ -95,8 +95,10 @@ def main(node, redis_server, logs):
                       VISIBILITY_TIMEOUT=str(args.visibility_timeout))
     from celery_task import app, crunch  # the chapter's app, configured by the environment
 
-    workers = {name: start_worker(name, {"BROKER_URL": url}, logs) for name, url in brokers.items()}
-    try:
+    workers = {}
+    try:  # started inside the try: a Ctrl-C between two starts still stops the first
+        for name, url in brokers.items():
+            workers[name] = start_worker(name, {"BROKER_URL": url}, logs)
         wait_ready(workers)
         print(f"[3] two workers of the same app, both with VISIBILITY_TIMEOUT={args.visibility_timeout}: "
               f"worker@redis (broker redis://127.0.0.1:{redis_server.port}/0) and worker@rabbitmq "
