@@ -79,7 +79,7 @@ def test_walkthrough_with_the_procfile_workers(lab, figures):
     assert active + reserved == 3 and "scheduled 1: build_report" in remote, remote
     assert "refused: pool_grow is not supported with autoscale" in remote
     assert "ok: autoscale now max=4 min=1" in remote
-    assert "now 3 pool processes" in remote and "now 1 pool process" in remote
+    assert "now 3 pool processes" in remote and "\n    now 1 pool process\n" in remote
     assert "now it reads reports, spare" in remote and remote.rstrip().endswith("now it reads spare")
 
     # failures: one alert line per failure, in the list and in the worker's log
