@@ -269,11 +269,12 @@ def run(net, folder, password, log):
     wait("replica in sync with the primary",
          lambda: replica.info("replication").get("master_link_status") == "up", 15)
     print(f"[2] Redis primary on host a ({pa}:{pp}), replica on host b ({ra}:{rp}, --replicaof "
-          f"{pa} {pp}); both want a password made for this run (requirepass, masterauth)")
+          f"{pa} {pp});")
+    print("    both want a password made for this run (requirepass, masterauth)")
     wait("Sentinels seeing the replica and each other", lambda: sentinels_ready(spots), 20, 0.2)
-    print(f"[3] three Sentinels ({shown}) at {', '.join(f'{h} {a}:{p}' for h, (a, p) in spots.items())}: they watch {MASTER} "
-          f"at {pa}:{pp}, quorum 2, down-after-milliseconds {DOWN_AFTER_MS}; each sees the "
-          "replica and the two other Sentinels")
+    print(f"[3] three Sentinels ({shown}) at {', '.join(f'{h} {a}:{p}' for h, (a, p) in spots.items())}:")
+    print(f"    they watch {MASTER} at {pa}:{pp}, quorum 2, down-after-milliseconds {DOWN_AFTER_MS};")
+    print("    each sees the replica and the two other Sentinels")
 
     url = ";".join(f"sentinel://:{password}@{address}:{port}/{{db}}" for address, port in spots.values())
     env = {"BROKER_URL": url.format(db=0), "RESULT_BACKEND": url.format(db=1),
@@ -318,15 +319,16 @@ def run(net, folder, password, log):
     lost = TASKS - len(done)
     print(f"[10] submitted {TASKS}, completed {len(done)}, lost {lost}, ran twice {twice} "
           f"({', '.join(f'{n}: {c}' for n, c in per_node.items())})")
-    print("[11] replication is asynchronous: the primary answers OK before the replica has the "
-          "write, so what it acknowledged in its last moments can vanish with it (a task "
-          "sent, a result stored)")
+    print("[11] replication is asynchronous: the primary answers OK before the replica has the write,")
+    print("     so what it acknowledged in its last moments can vanish with it (a task sent, a result stored)")
     before = sum(1 for task_id in ids[:KILL_AFTER] if task_id in done)
     print(f"     here: at the kill {lag if lag is not None else '?'} byte(s) of writes were not yet "
-          f"confirmed by the replica (it confirms once a second); of the {KILL_AFTER} tasks "
-          f"sent before the kill, {KILL_AFTER - before} lost")
-    print(f"     worker restarts: {len(workers.restarts)} (a worker that exits costs its prefetched "
-          f"tasks {VISIBILITY} s: the visibility timeout hands them to the next one)")
+          "confirmed by the replica")
+    print(f"     (it confirms once a second); of the {KILL_AFTER} tasks sent before the kill, "
+          f"{KILL_AFTER - before} lost")
+    print(f"     worker restarts: {len(workers.restarts)}; a worker that exits costs its prefetched "
+          f"tasks {VISIBILITY} s")
+    print("     (the visibility timeout hands them to the next one)")
     new_role = replica.info("replication").get("role")
     print(f"     the old replica on host b is now: {new_role}")
     ok = (lost == 0 and watch.new == (ra, rp) and new_role == "master")

@@ -86,7 +86,7 @@ def received(log, task_id):
 
 def main(node, redis_server, logs):
     print(f"[1] a private redis-server {redis_server.version} on 127.0.0.1:{redis_server.port}: first PONG after "
-          f"{redis_server.started_in:.2f} s")
+          f"{redis_server.started_in:.3f} s")
     print(f"[2] a private RabbitMQ {node.version} node {node.name} on 127.0.0.1:{node.port} "
           f"(epmd on {node.epmd_port}, not 4369): first AMQP login after {node.started_in:.1f} s")
     backend = f"{redis_server.url}/1"
@@ -100,9 +100,9 @@ def main(node, redis_server, logs):
         for name, url in brokers.items():
             workers[name] = start_worker(name, {"BROKER_URL": url}, logs)
         wait_ready(workers)
-        print(f"[3] two workers of the same app, both with VISIBILITY_TIMEOUT={args.visibility_timeout}: "
-              f"worker@redis (broker redis://127.0.0.1:{redis_server.port}/0) and worker@rabbitmq "
-              f"(broker amqp://guest:**@127.0.0.1:{node.port}//)")
+        print(f"[3] two workers of the same app, both with VISIBILITY_TIMEOUT={args.visibility_timeout}:")
+        print(f"    worker@redis    (broker redis://127.0.0.1:{redis_server.port}/0)")
+        print(f"    worker@rabbitmq (broker amqp://guest:**@127.0.0.1:{node.port}//)")
         sent = {"redis": crunch.apply_async((1, 0.2), countdown=args.countdown)}
         with app.connection_for_write(node.url) as connection:
             sent["rabbitmq"] = crunch.apply_async((2, 0.2), countdown=args.countdown,
@@ -116,9 +116,9 @@ def main(node, redis_server, logs):
             held = unacked_and_prefetch(node)
             if held[0] and held[1] > base:
                 break
-        print(f"[5] meanwhile RabbitMQ itself holds worker@rabbitmq's task, unacknowledged: "
-              f"{plural(held[0], 'message')} on its channel, prefetch limit {held[1]} ({base} x 1 "
-              f"process, +1 per task held for its ETA; rabbitmqctl list_channels)")
+        print("[5] meanwhile RabbitMQ itself holds worker@rabbitmq's task (rabbitmqctl list_channels):")
+        print(f"    unacknowledged: {plural(held[0], 'message')} on its channel, prefetch limit "
+              f"{held[1]} ({base} x 1 process, +1 per task held for its ETA)")
         while time.monotonic() < due + 2:
             for name, (proc, log) in workers.items():
                 if proc.poll() is not None:
@@ -144,8 +144,9 @@ def main(node, redis_server, logs):
         print("    and the task waits in the queue, unrun, for the next worker")
         redis_mib, rabbit_mib = redis_server.rss_mib(), node.rss_mib()
         print(f"[8] what RabbitMQ costs beside Redis: first answer after {node.started_in:.1f} s "
-              f"against {redis_server.started_in:.2f} s; resident memory after the run "
-              f"{rabbit_mib:.0f} MiB (beam.smp) against {redis_mib:.0f} MiB (redis-server)")
+              f"against {redis_server.started_in:.3f} s;")
+        print(f"    resident memory after the run {rabbit_mib:.0f} MiB (beam.smp) against "
+              f"{redis_mib:.0f} MiB (redis-server)")
         return runs
     finally:
         for proc, _ in workers.values():

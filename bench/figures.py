@@ -336,11 +336,11 @@ def rabbitmq_figures(results: Results, lang: str) -> str:
     if lang == "zh":
         return (f"`make bench` 最近一次记录：同一个任务在 Redis 上执行了 {r['redis_runs']} 次，在 RabbitMQ 上 "
                 f"{r['rabbitmq_runs']} 次；RabbitMQ 启动 {r['rabbitmq_start_s']:.1f} 秒后接受第一次登录，"
-                f"redis-server {r['redis_start_s']:.2f} 秒；运行后常驻内存 {r['rabbitmq_mib']} MiB（beam.smp）"
+                f"redis-server {r['redis_start_s']:.3f} 秒；运行后常驻内存 {r['rabbitmq_mib']} MiB（beam.smp）"
                 f"对比 {r['redis_mib']} MiB（redis-server）。")
     return (f"Recorded by `make bench`, last run: the same task ran {r['redis_runs']} times on "
             f"Redis, {r['rabbitmq_runs']} on RabbitMQ; RabbitMQ's first login {r['rabbitmq_start_s']:.1f} s "
-            f"after its start, redis-server's first answer {r['redis_start_s']:.2f} s; resident memory "
+            f"after its start, redis-server's first answer {r['redis_start_s']:.3f} s; resident memory "
             f"after the run {r['rabbitmq_mib']} MiB (beam.smp) against {r['redis_mib']} MiB (redis-server).")
 
 

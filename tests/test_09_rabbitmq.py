@@ -106,7 +106,7 @@ def test_visibility_trap_on_redis_not_on_rabbitmq(lab, figures):
     redis_start = number(r"first PONG after ([\d.]+) s", out)
     rabbit_mib = number(r"after the run (\d+) MiB \(beam\.smp\)", out)
     redis_mib = number(r"against (\d+) MiB \(redis-server\)", out)
-    assert rabbit_start > 0 and redis_start > 0 and rabbit_mib > 0 and redis_mib > 0, out
+    assert rabbit_start > 0 and redis_start >= 0 and rabbit_mib > 0 and redis_mib > 0, out
     figures(f"visibility trap, 09_scale_out: a countdown of 7 s with a visibility timeout of 2 s "
             f"ran {redis_ran} times on Redis, {rabbit_ran} time on RabbitMQ")
     figures(f"RabbitMQ beside Redis, 09_scale_out: first answer after {rabbit_start:.1f} s against "
