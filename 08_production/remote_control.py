@@ -42,12 +42,19 @@ def tell(command, name, **arguments):
     return f"ok: {answer['ok']}" if "ok" in answer else f"refused: {answer['error']}"
 
 
+def until(get, done, timeout=10):
+    """get() again every 0.2 s until done(value) or timeout; the last value either way
+    (a broadcast is answered at once, its effect takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while not done(value := get()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
+
+
 def processes_become(name, count, timeout=10):
     """Wait until the worker's pool has count processes (forking one takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while len(found := ask("stats", name)["pool"]["processes"]) != count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return len(found)
+    return len(until(lambda: ask("stats", name)["pool"]["processes"],
+                     lambda found: len(found) == count, timeout))
 
 
 def queues(name):
@@ -62,8 +69,9 @@ print(f"[1] active_queues: sms@{HOST} reads {queues(f'sms@{HOST}')}; {REPORTS} r
 
 reports = [build_report.delay(n, 1.5) for n in range(3)]
 later = build_report.apply_async((99, 0), countdown=30)
-time.sleep(0.5)
-active, reserved, scheduled = (ask(command, REPORTS) or [] for command in ("active", "reserved", "scheduled"))
+active, reserved, scheduled = until(  # until the worker has taken all four
+    lambda: [ask(command, REPORTS) or [] for command in ("active", "reserved", "scheduled")],
+    lambda lists: sum(map(len, lists)) == 4)
 print(f"[2] sent 3 reports (1.5 s each) and one due in 30 s; {REPORTS} answers:")
 print(f"    active    {len(active)}: {names(active)}   (running now)")
 print(f"    reserved  {len(reserved)}: {names(reserved)}   (taken, waiting for a free process)")
@@ -92,8 +100,6 @@ with started_worker("-Q", "spare", "-c", "1", name="spare") as (_, spare, _):
         left = processes_become(spare, 1)
     print(f"    now {left} pool process{'es' * (left != 1)}")
     print(f"    add_consumer reports: {tell('add_consumer', spare, queue='reports')}")
-    time.sleep(0.5)
-    print(f"    now it reads {queues(spare)}")
+    print(f"    now it reads {until(lambda: queues(spare), lambda q: 'reports' in q)}")
     print(f"    cancel_consumer reports: {tell('cancel_consumer', spare, queue='reports')}")
-    time.sleep(0.5)
-    print(f"    now it reads {queues(spare)}")
+    print(f"    now it reads {until(lambda: queues(spare), lambda q: 'reports' not in q)}")

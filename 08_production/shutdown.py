@@ -27,6 +27,17 @@ require_redis(app)
 client = app.backend.client  # the same Redis database as the broker (celery_task.py)
 
 
+def holding(app, names, timeout=20):
+    """Wait until every worker runs one task and holds one for its ETA (inspect, not a guess)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=names, timeout=1, limit=len(names))
+        active, scheduled = inspect.active() or {}, inspect.scheduled() or {}
+        if all(len(active.get(n, [])) == 1 and len(scheduled.get(n, [])) == 1 for n in names):
+            return
+    raise SystemExit(f"[!] the workers did not start their reports within {timeout} s")
+
+
 def back_in_queue(queue, tasks):
     """Which of tasks ({label: result}) have a message waiting in the queue again."""
     ids = {json.loads(raw)["headers"]["id"] for raw in client.lrange(queue, 0, -1)}
@@ -44,7 +55,7 @@ with started_workers(specs) as workers:
     for kind in KINDS:
         later[kind] = work.apply_async((0, "eta"), countdown=60, queue=f"shutdown.{kind}")
         running[kind] = build_report.apply_async((kind, 2.0), queue=f"shutdown.{kind}")
-    time.sleep(1.0)  # the reports are running, the ETA tasks are held
+    holding(app, [full for _, full, _ in workers])  # the reports run, the ETA tasks are held
     print("[1] each worker runs build_report (2 s) and holds a task due in 60 s; now the signals")
     stopped = time.monotonic()
     for (kind, (sig, _)), (proc, _, _) in zip(KINDS.items(), workers):

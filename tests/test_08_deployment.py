@@ -331,12 +331,13 @@ DASHBOARD = ("flower_events_total", "flower_task_runtime_seconds_count", "flower
 
 
 def sample(text: str, name: str, **labels) -> float:
-    total = 0.0
-    for found in re.finditer(rf"^{name}\{{([^}}]*)\}} (\S+)$", text, re.M):
-        have = dict(re.findall(r'(\w+)="([^"]*)"', found[1]))
-        if all(have.get(k) == v for k, v in labels.items()):
-            total += float(found[2])
-    return total
+    """The sum of a metric's samples with these labels, read by Prometheus' own parser (the
+    one prometheus_client, Flower's dependency, ships): not the script's regular expression."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(found.value for family in text_string_to_metric_families(text)
+               for found in family.samples
+               if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()))
 
 
 def test_flower_metrics(lab, figures):

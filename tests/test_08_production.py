@@ -119,7 +119,7 @@ def test_walkthrough_scripts_with_their_own_workers(lab, figures):
                      shutdown, re.M)
     assert cold < warm and soft >= 3.0, shutdown  # soft waits its 3 s in full
     figures(f"shutdown, 08_production: exited after warm {warm:.1f} s, soft {soft:.1f} s, "
-            f"cold {cold:.1f} s (report of 2 s, 1 s in)")
+            f"cold {cold:.1f} s (a report of 2 s, signalled while it ran)")
 
 
 
