@@ -2,7 +2,8 @@
 #   make tour            run every chapter, narrated   (make tour CH=03, AUTO=1 to not pause,
 #                        FLOWER=1 to open the Flower dashboard beside each chapter)
 #   make test            the test suite (starts its own private Redis; CH=03 for one chapter)
-#   make check           the checks that start no worker (README drift, figures, links), seconds
+#   make check           check your answers to the exercises (CH=03 for one chapter)
+#   make check-docs      the tests that start no worker (README drift, figures, links), seconds
 #   make redis           start a Redis for hands-on work (stays up)  | make redis-stop
 #   make clean           stop that Redis, remove .venv, .run and files the chapters leave
 #   make bench           benchmarks and drills on bench's own Redis -> bench/RESULTS.md, READMEs
@@ -20,10 +21,10 @@ PY := $(VENV)/bin/python
 CH ?=
 export CH AUTO FLOWER
 
-.PHONY: help venv venv-dev tour test check redis redis-stop clean bench
+.PHONY: help venv venv-dev tour test check check-docs redis redis-stop clean bench
 
 help:
-	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is needed (none found on PATH)."; exit 1; fi
@@ -63,8 +64,13 @@ test: $(VENV)/.dev
 CHECKS := tests/test_walkthrough.py tests/test_languages.py tests/test_figures.py \
 	tests/test_official_docs.py tests/test_every_file_is_run.py tests/test_readme_output.py \
 	tests/test_databases.py
-check: $(VENV)/.dev
+check-docs: $(VENV)/.dev
 	@$(PY) -m pytest -q -n0 --no-cov $(CHECKS)
+
+# The exercises (NN_topic/exercises/, tour/exercises.py): each checked against a real worker
+# on a private Redis of its own; one line per exercise, a progress table without CH.
+check: $(VENV)/.runtime
+	@$(PY) -m tour.exercises $(CH)
 
 # Benchmarks and drills (bench/) on bench's own Redis; the figures go to bench/results/*.json,
 # bench/RESULTS.md and the READMEs' figure blocks (tests/test_figures.py checks they agree).

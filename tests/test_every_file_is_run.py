@@ -53,8 +53,10 @@ DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 def python_files(folder: Path) -> set[Path]:
+    """The chapter's .py files; exercises/ is left to tests/test_exercises.py, which runs each
+    exercise and its solution through its check."""
     return {path for path in folder.rglob("*.py")
-            if not any(part == "__pycache__" or part.startswith(".")
+            if not any(part in ("__pycache__", "exercises") or part.startswith(".")
                        for part in path.relative_to(folder).parts)}
 
 
