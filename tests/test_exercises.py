@@ -13,11 +13,13 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.readme_output import difference
 from tour import exercises, walkthrough
 
 CHAPTERS = walkthrough.chapters()
@@ -100,3 +102,16 @@ def test_make_check_names_a_wrong_chapter():
                           text=True, timeout=30, cwd=walkthrough.ROOT)
     assert done.returncode == 2
     assert done.stdout.startswith("[!] no chapter '12'"), done.stdout
+
+
+def test_root_readme_shows_what_make_check_prints():
+    """The root README's `$ make check CH=01`, run as the learner types it (from the
+    repository's folder, the Makefile's target), prints what the README shows."""
+    sample = next(s for s in walkthrough.readme_samples((walkthrough.ROOT / "README.md").read_text())
+                  if s.command == "make check CH=01")
+    env = {key: value for key, value in os.environ.items() if key not in ("CH", "REDIS_URL")}
+    done = subprocess.run(["make", "check", "CH=01"], capture_output=True, text=True, timeout=120,
+                          cwd=walkthrough.ROOT, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    problem = difference(sample.output, done.stdout.splitlines())
+    assert not problem, problem
