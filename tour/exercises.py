@@ -138,13 +138,13 @@ class Ctx:
         return self._client
 
     # --- the learner's functions, run in a process of their own -----------------------------
-    def python(self, code: str, timeout: float = 20.0) -> dict:
+    def python(self, code: str, timeout: float = 20.0, prelude: str = "") -> dict:
         """Run `code` with python in the chapter copy (it imports the learner's module there)
         and return the JSON object its last line prints (`done(...)`). The code may use
         `call(function, *args, limit=s)`: the learner's function run in a thread, given at most
         limit seconds -> {"value", "error", "hung", "seconds"}. A driver that does not finish
-        within timeout is stopped: NotYet says so."""
-        script = DRIVER_PRELUDE + textwrap.dedent(code)
+        within timeout is stopped: NotYet says so. prelude: code run first (Django's setup)."""
+        script = DRIVER_PRELUDE + textwrap.dedent(prelude) + textwrap.dedent(code)
         result = procs.run_step(f"{shlex_quote(sys.executable)} -c {shlex_quote(script)}",
                                 self.run.path, self.run.env(), timeout)
         if result.timed_out:
@@ -209,8 +209,12 @@ def done(**found):
 """
 
 IMPORT_PROBE = """
-import importlib, json, traceback
+import importlib, json, os, traceback
 found = {}
+importlib.import_module(%r)  # the chapter's app first, as the worker loads it (-A)
+if "DJANGO_SETTINGS_MODULE" in os.environ:  # and Django set up, as Celery's Django fixup does
+    import django
+    django.setup()
 for name in %r:
     try:
         importlib.import_module(name)
@@ -238,7 +242,7 @@ def check_chapter(chapter: walkthrough.Chapter, redis_url: str, *, solutions: bo
             for path in files:
                 shutil.copyfile(solution_of(path), folder / path.name)
         modules = [f"exercises.{path.stem}" for path in files]
-        probe = procs.run_step(f"{shlex_quote(sys.executable)} -c {shlex_quote(IMPORT_PROBE % modules)}",
+        probe = procs.run_step(f"{shlex_quote(sys.executable)} -c {shlex_quote(IMPORT_PROBE % (chapter.app.split(':')[0], modules))}",
                                run.path, run.env(), 30)
         try:
             errors = json.loads(probe.output.splitlines()[-1])
