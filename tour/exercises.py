@@ -237,6 +237,8 @@ def check_chapter(chapter: walkthrough.Chapter, redis_url: str, *, solutions: bo
     files, checks = exercise_files(chapter), checks_of(chapter)
     outcomes: list[Outcome] = []
     with ChapterRun(chapter, redis_url) as run:
+        if (run.path / "manage.py").exists():  # a Django chapter: an SQLite file of the copy's
+            run.extra_env["DJANGO_DB_PATH"] = str(run.path / "db.sqlite3")  # own, never the learner's
         folder = run.path / "exercises"
         if solutions:
             for path in files:
