@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import procs, redis_server, runner, walkthrough
+from . import exercises, procs, redis_server, runner, walkthrough
 
 # Long lines stay whole; in a pipe or a CI log, 120 columns instead of rich's 80.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -135,6 +135,11 @@ def run_chapter(run: runner.ChapterRun, outcome: Outcome) -> None:
             exit_note = f", exit code {result.returncode} as expected" if step.exit else ""
             say(f"  ✓ step {number} ok ({result.seconds:.1f} s{exit_note})", "green")
         outcome.seconds = time.monotonic() - started
+    count = len(exercises.exercise_files(run.original))
+    if count:
+        console.print()
+        say(f"Your turn: {count} exercises in {chapter.name}/exercises/; "
+            f"`make check CH={chapter.number}` checks them.", "bold")
 
 
 def show_process_lines(running: list[procs.Proc], marks: dict[str, int], step: walkthrough.Step) -> None:
