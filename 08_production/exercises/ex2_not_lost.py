@@ -23,5 +23,5 @@ from celery_task import app
 def import_batch(self, batch):
     runs = app.backend.client.hincrby("import_batch:runs", str(batch), 1)
     app.backend.client.hset("import_batch:pid", str(batch), os.getpid())
-    time.sleep(1.0)  # reading a file, writing its rows
+    time.sleep(2.0)  # reading a file, writing its rows
     return {"batch": batch, "run": runs}
