@@ -105,13 +105,19 @@ class Ctx:
                                        decode_responses=True, socket_timeout=5)
 
     # --- workers ----------------------------------------------------------------------------
-    def worker(self, *extra: str) -> procs.Proc:
+    def worker(self, *extra: str, command: str | None = None) -> procs.Proc:
         """The chapter's worker (its Procfile line) with every importable exercise module
-        included (-I), plus extra arguments; one per distinct set of arguments, started on
-        first use and stopped when the chapter's checks end."""
-        key = tuple(extra)
+        included (-I), plus extra arguments; one per distinct command and arguments, started
+        on first use and stopped when the chapter's checks end. A chapter whose Procfile has
+        no `worker` line (08's are named sms and reports; 09 has no Procfile) gets the worker
+        command from its check, written as a learner types it: command="celery -A ... worker
+        -l info ..." (-I and -n are appended to it the same way)."""
+        base = command or self.run.chapter.processes.get("worker")
+        if base is None:
+            raise CheckBroken(f"{self.run.chapter.name} has no Procfile `worker` line: its check "
+                              "must give the worker's command (ctx.worker(command=...))")
+        key = (base, *extra)
         if key not in self._workers:
-            base = self.run.chapter.processes["worker"]
             include = f" -I {','.join(self.importable)}" if self.importable else ""
             name = f" -n check{len(self._workers) + 1}@%h"
             command = base + include + name + "".join(f" {arg}" for arg in extra)
