@@ -229,9 +229,10 @@ for name in %r:
         tb = traceback.extract_tb(error.__traceback__)
         line = next((f" ({f.filename.split('/exercises/')[-1]}, line {f.lineno})" for f in reversed(tb)
                      if "/exercises/" in f.filename), "")
-        if isinstance(error, SyntaxError):
-            line = f" (line {error.lineno})"
-        found[name] = f"{type(error).__name__}: {error}"[:160] + line
+        text = str(error)
+        if isinstance(error, SyntaxError):  # its text already names the file and the line
+            text, line = error.msg, f" (line {error.lineno})"
+        found[name] = f"{type(error).__name__}: {text}"[:160] + line
 print(json.dumps(found))
 """
 
