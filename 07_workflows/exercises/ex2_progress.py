@@ -6,8 +6,8 @@ so a caller polling AsyncResult.state and .info sees it move (as progress.py's b
 It returns {"done": n, "total": n}.
 
 The check sends exercises.ex2_progress.count_to(10) to a worker and reads its state every
-20 ms: it must see PROGRESS at least 5 times, "done" going up from 1 to at most 10, then
-SUCCESS with {"done": 10, "total": 10}. Look up `bind=True` (the task gets itself as
+20 ms: it must see PROGRESS (3 reports at least), "done" going up from 1 to at most 10,
+then SUCCESS with {"done": 10, "total": 10}. Look up `bind=True` (the task gets itself as
 `self`) and Task.update_state (Custom states, in the Tasks guide).
 """
 

@@ -68,9 +68,6 @@ def chord_total(ctx: Ctx) -> str:
             raise NotYet(f"{what}.get() gave {wanted}, but its result's parent is "
                          f"{found['parent'] or 'None'}, not the group of {len(sums)} partial sums: total "
                          f"was not a chord's body (did your process wait for the partial sums itself?)")
-        if found["took"] > 1:
-            raise NotYet(f"{what} took {found['took']} s to return: it waited; return the chord's "
-                         f"result at once")
     # the worker logs each success a moment after it stored the result: wait for the lines
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
@@ -125,7 +122,7 @@ def progress(ctx: Ctx) -> str:
                      f"report it after each step")
     if reports != sorted(reports) or reports[0] < 1 or reports[-1] > 10:
         raise NotYet(f"the PROGRESS reports said done = {reports}; it should go up, from 1 to 10 at most")
-    if len(reports) < 5:
+    if len(reports) < 3:
         raise NotYet(f"only {len(reports)} PROGRESS reports were seen (done = {reports}) in {polls} reads; "
                      f"report after every step, not once")
     if value != {"done": 10, "total": 10}:
