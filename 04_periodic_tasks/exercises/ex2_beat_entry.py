@@ -1,14 +1,14 @@
 """Exercise 2: a beat entry of your own: report a queue's length every 2 seconds.
 
 Goal: beat sends report_queue("celery") every 2 seconds. Add one entry to the app's
-beat_schedule that names the task by its registered name (exercises.ex2_beat_entry.report_queue,
-or `report_queue.name`), a schedule of 2 seconds, and the argument.
+beat_schedule that names the task by its registered name (report_queue.name, which is
+"exercises.ex2_beat_entry.report_queue"), a schedule of 2 seconds, and the argument.
 
 The check starts a worker and one beat on this module (`celery -A exercises.ex2_beat_entry
-beat`: the module imports the chapter's app, so beat finds the app, and your entry, in it),
-then counts the runs of report_queue for about 5 s: it must run about every 2 s (2 or 3
-times), with the argument "celery". Look at the entries in celery_task/celery.py, and at
-"Entries" in Celery's "Periodic Tasks" guide.
+beat -l info`, a command you can run too: the module imports the chapter's app, so beat
+finds the app, and your entry, in it), then watches report_queue's runs for at most 6.5 s:
+two runs, about 2 s apart, with the argument "celery". Look at the entries in
+celery_task/celery.py, and at "Entries" in Celery's "Periodic Tasks" guide.
 """
 
 import redis
