@@ -96,6 +96,7 @@ class Ctx:
         self.redis_url = run.redis_url
         self.importable = importable  # exercise modules that import cleanly
         self._workers: dict[tuple[str, ...], procs.Proc] = {}
+        self._others: dict[tuple, procs.Proc] = {}
         self._client = None
 
     # --- Redis ------------------------------------------------------------------------------
@@ -130,6 +131,28 @@ class Ctx:
                 raise CheckBroken(f"the worker did not start: {last_lines(proc.output())}") from error
             self._workers[key] = proc
         return self._workers[key]
+
+    def process(self, key: str, *extra: str, app: str | None = None) -> procs.Proc:
+        """Another Procfile process of the chapter (beat, say), with `-A` pointed at `app` when
+        given (an exercise module that imports the chapter's app and adds to it, e.g. to its
+        beat_schedule: `celery -A exercises.ex2_beat beat` finds the app in it) and extra
+        arguments appended; one per distinct set of arguments, started on first use, ready as
+        the runner judges it (steps.toml's [ready]), stopped when the chapter's checks end."""
+        marker = (key, app, *extra)
+        if marker not in self._others:
+            command = self.run.chapter.processes[key]
+            if app:
+                command = re.sub(r"(-A|--app)[ =]\S+", lambda m: f"{m[1]} {app}", command, count=1)
+            command += "".join(f" {arg}" for arg in extra)
+            proc = procs.Proc(key, command, self.run.path, self.run.env())
+            self.run.procs.append(proc)
+            proc.start()
+            try:
+                self.run.wait_ready(proc, self.redis_url, timeout=40)
+            except TimeoutError as error:
+                raise CheckBroken(f"{key} did not start: {last_lines(proc.output())}") from error
+            self._others[marker] = proc
+        return self._others[marker]
 
     def client(self):
         """A Celery client of the checker's own on the chapter's broker and backend (it sends
