@@ -166,7 +166,8 @@ NOT_A_CHAPTER = ("test_bench.py", "test_redis_provisioning.py")
 # walkthroughs and the tour take 15-65 s, most others a few seconds.
 SLOW_FIRST = ("drill_redis_outage", "test_03_delay_tasks.py::test_walkthrough",
               "test_03_delay_tasks.py::test_lessons_calls", "tour_runs",
-              "drill", "walkthrough", "password", "readme_failures", "flower_lists", "browser")
+              "drill", "walkthrough", "password", "readme_failures", "flower_lists", "browser",
+              "both_ways", "make_check_prints")
 
 
 def slowness(item) -> int:

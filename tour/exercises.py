@@ -180,6 +180,9 @@ class Ctx:
             raise NotYet(f"your code had not finished after {timeout:.0f} s (a wait without a timeout?)")
         lines = [line for line in result.output.splitlines() if line.strip()]
         if result.returncode != 0 or not lines:
+            if re.search(r'File "<string>", line \d+\n(.*\n){0,3}(Syntax|Indentation)Error', result.output):
+                # the driver (the check's own code) does not compile: not the learner's mistake
+                raise CheckBroken(f"the check's driver failed: {last_error(result.output)}")
             raise NotYet(f"your code failed: {last_error(result.output)}")
         try:
             return json.loads(lines[-1])

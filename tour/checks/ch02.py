@@ -1,6 +1,5 @@
 """Chapter 02's exercises (02_package_layout/exercises/): each runs on a real worker."""
 
-import json
 import time
 import uuid
 
@@ -69,7 +68,7 @@ def retry(ctx: Ctx) -> str:
                      "then 2 s (back-off doubling from 1 s, no jitter)")
     lost = calls[atlantis]
     if bad.state != "FAILURE" or len(lost) != 3:
-        more = "" if bad.ready() else f" 8 s after it was sent"
+        more = "" if bad.ready() else " 8 s after it was sent"
         raise NotYet(f"forecast({atlantis!r}), always busy, ran {len(lost)} time"
                      f"{'s' * (len(lost) != 1)} and is {bad.state}{more}; it should give up "
                      "after 2 retries: FAILURE after 3 calls")

@@ -62,10 +62,10 @@ done(kind="crontab", text=str(schedule),
 
 def beat_entry(ctx: Ctx) -> str:
     name = "exercises.ex2_beat_entry.report_queue"
-    entries = ctx.python(f"""
+    entries = ctx.python("""
         from celery_task.celery import app
         import exercises.ex2_beat_entry
-        done(entries={{key: str(entry.get("task")) for key, entry in app.conf.beat_schedule.items()}})
+        done(entries={key: str(entry.get("task")) for key, entry in app.conf.beat_schedule.items()})
     """)["entries"]
     mine = [key for key, task in entries.items() if task == name]
     if not mine:
