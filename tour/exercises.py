@@ -375,7 +375,8 @@ def main(argv: list[str]) -> int:
         for chapter, outcomes in table:
             todo = next((o for o in outcomes if not o.ok), None)
             nxt = f"{todo.name}: {todo.line}" if todo else "all done"
-            print(f"{chapter.name:<24} {sum(o.ok for o in outcomes)}/{len(outcomes):<3}  {nxt[:80]}")
+            nxt = nxt if len(nxt) <= 80 else nxt[:79] + "…"  # the whole hint is above
+            print(f"{chapter.name:<24} {sum(o.ok for o in outcomes)}/{len(outcomes):<3}  {nxt}")
     print(f"{done} of {total} exercises done in {time.monotonic() - started:.1f} s. "
           + ("Well done." if done == total else
              "Edit a file with a ✗, run the check again; a solution is in exercises/solutions/."))
