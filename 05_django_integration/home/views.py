@@ -56,6 +56,8 @@ class TaskStatusView(PublicAPIView):
         body = {"task_id": task_id, "state": result.state}
         if result.successful():
             body["result"] = result.result
+        elif result.state == "PROGRESS":  # a task's own state: update_state(meta={...})
+            body["progress"] = result.info
         elif result.failed():
             body["error"] = repr(result.result)
         return Response(body)

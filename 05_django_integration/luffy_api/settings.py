@@ -15,6 +15,8 @@ to change comes from an environment variable with a development default:
     REDIS_URL               the Redis server (default redis://127.0.0.1:6379); this chapter
                             uses its databases 9 (broker), 10 (results) and 11 (Django cache)
     BANNER_REFRESH_SECONDS  how often beat refreshes the cached banner list (default 5)
+    THUMBNAIL_SECONDS       how long rebuild_thumbnails pretends each banner takes (default
+                            0.5), so its progress bar has steps to show
 """
 
 import os
@@ -163,3 +165,9 @@ REST_FRAMEWORK = {
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 
+
+# --- the progress bar (home/progress_views.py, home/tasks.py) ------------------------------
+# rebuild_thumbnails makes a small copy of every banner's image in MEDIA_ROOT/thumbs/ and
+# sleeps this long per banner: long enough for a progress bar to have something to show.
+THUMBNAIL_SECONDS = float(os.environ.get("THUMBNAIL_SECONDS", "0.5"))
+THUMBNAIL_SIZE = (240, 90)
