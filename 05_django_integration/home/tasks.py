@@ -18,7 +18,10 @@ from .thumbnails import make_thumbnail
 logger = get_task_logger(__name__)
 
 
-@shared_task
+# rate_limit: each worker starts at most 30 of these a minute, one every 2 s (a token bucket
+# in the worker, per worker: two workers send twice as many). The view's throttle (settings.py)
+# refuses requests; this only spaces out the ones accepted.
+@shared_task(rate_limit="30/m")
 def send_sms(mobile, code):
     """Pretend to call an SMS provider (1 s). The view that sends this does not wait for it."""
     time.sleep(1)
