@@ -13,7 +13,7 @@ import redis as redis_py
 from tests.test_05_django_integration import (CHAPTER, loaded_site, migrated_db,  # noqa: F401
                                               site)
 
-SECONDS_PER_BANNER = "0.3"  # THUMBNAIL_SECONDS for these tests (the README's default is 0.5)
+SECONDS_PER_BANNER = "0.4"  # THUMBNAIL_SECONDS for these tests (the README's default is 0.5)
 
 # Every value the bar's aria-valuenow takes, and every text of the status line, in order.
 RECORD = """() => {
