@@ -96,6 +96,12 @@ DRILLS = {
         "submitted": r"\bsubmitted (\d+),",
         "lost": r"\blost (\d+),",
     }, 180),
+    "sms_flood": ("05_django_integration", "python manage.py sms_flood", ("web", "worker"), {
+        "requests": r"\[1\] (\d+) requests to POST /api/sms/",
+        "accepted": r"202 accepted: (\d+),",
+        "refused": r"429 refused: (\d+),",
+        "every_s": r"one every ([\d.]+) s: the rate limit",
+    }, 120),
     "shutdown": ("08_production", "python shutdown.py", (), {
         "warm_s": r"warm: SIGTERM -> exited after ([\d.]+) s",
         "soft_s": r"soft: SIGQUIT -> exited after ([\d.]+) s",

@@ -355,6 +355,18 @@ def failover_figures(results: Results, lang: str) -> str:
             f"{f['gap_s']:.1f} s; submitted {f['submitted']}, lost {f['lost']}.")
 
 
+def sms_flood_figures(results: Results, lang: str) -> str:
+    """Chapter 05's SMS flood: the view's throttle, then the task's rate limit."""
+    f = drill(results, "sms_flood")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录：一个客户端发出的 {f['requests']} 个请求里，{f['accepted']} 个被接受，"
+                f"{f['refused']} 个得到 429；worker 平均每 {f['every_s']:.1f} 秒发出一条，"
+                f"每分钟 {60 / f['every_s']:.0f} 条。")
+    return (f"Recorded by `make bench`, last run: of {f['requests']} requests from one client, "
+            f"{f['accepted']} were accepted and {f['refused']} refused with 429; the worker sent "
+            f"one every {f['every_s']:.1f} s on average, {60 / f['every_s']:.0f} a minute.")
+
+
 def results_section(name: str) -> Renderer:
     """A benchmark's whole section of bench/RESULTS.md (English only)."""
     def render(results: Results, lang: str) -> str:
@@ -382,6 +394,7 @@ RENDERERS: dict[str, Renderer] = {
     "measured": block(measured_table),
     "pools": block(pools_paragraph),
     "cache": block(cache_paragraph),
+    "sms-flood": block(sms_flood_figures),
     "refresh-window": refresh_window,
     "double-delete-window": double_delete_window,
     "avalanche-peaks": avalanche_peaks,
@@ -405,7 +418,7 @@ RENDERERS: dict[str, Renderer] = {
 BLOCKS: dict[str, list[str]] = {
     "README.md": ["measured"],
     "01_quickstart/README.md": ["pools"],
-    "05_django_integration/README.md": ["cache"],
+    "05_django_integration/README.md": ["cache", "sms-flood"],
     "06_cache_consistency/README.md": ["refresh-window", "double-delete-window",
                                        "avalanche-peaks", "refresh-window"],
     "07_workflows/README.md": ["group-speedup", "chunks"],

@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .banners import cached_banners
@@ -34,7 +35,11 @@ class BannerView(PublicAPIView):
 
 
 class SmsView(PublicAPIView):
-    """POST /api/sms/ mobile=... -> 202 and a task id, at once; the worker sends the SMS."""
+    """POST /api/sms/ mobile=... -> 202 and a task id, at once; the worker sends the SMS.
+    At most REST_FRAMEWORK's rate for "sms" per client (settings.py): then 429."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "sms"
 
     def post(self, request):
         mobile = str(request.data.get("mobile", "")).strip()
@@ -56,6 +61,8 @@ class TaskStatusView(PublicAPIView):
         body = {"task_id": task_id, "state": result.state}
         if result.successful():
             body["result"] = result.result
+        elif result.state == "PROGRESS":  # a task's own state: update_state(meta={...})
+            body["progress"] = result.info
         elif result.failed():
             body["error"] = repr(result.result)
         return Response(body)

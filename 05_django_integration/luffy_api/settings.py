@@ -15,6 +15,11 @@ to change comes from an environment variable with a development default:
     REDIS_URL               the Redis server (default redis://127.0.0.1:6379); this chapter
                             uses its databases 9 (broker), 10 (results) and 11 (Django cache)
     BANNER_REFRESH_SECONDS  how often beat refreshes the cached banner list (default 5)
+    THUMBNAIL_SECONDS       how long rebuild_thumbnails pretends each banner takes (default
+                            0.5), so its progress bar has steps to show
+    DJANGO_NUM_PROXIES      how many proxies stand in front of the site (default 0): DRF's
+                            throttles identify a client by REMOTE_ADDR, or by that many
+                            addresses from the end of X-Forwarded-For
 """
 
 import os
@@ -163,3 +168,17 @@ REST_FRAMEWORK = {
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 
+
+# --- the progress bar and the SMS limits (home/progress_views.py, home/tasks.py) ------------
+# rebuild_thumbnails makes a small copy of every banner's image in MEDIA_ROOT/thumbs/ and
+# sleeps this long per banner: long enough for a progress bar to have something to show.
+THUMBNAIL_SECONDS = float(os.environ.get("THUMBNAIL_SECONDS", "0.5"))
+THUMBNAIL_SIZE = (240, 90)
+# POST /api/sms/ (SmsView): at most 5 accepted requests a minute per client (DRF's
+# ScopedRateThrottle, scope "sms"; its history lives in the Django cache, Redis db 11, under
+# :1:throttle_sms_<client address>). More get 429 Too Many Requests with a Retry-After.
+# NUM_PROXIES = 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored. DRF's default
+# (None) would take a client's own X-Forwarded-For header as its address: anyone could
+# escape the limit by sending a new one with each request. Behind one proxy (nginx), set 1.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"sms": "5/min"}
+REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
