@@ -225,3 +225,14 @@ def test_beat_schedule_in_the_settings_overwrites_the_row(lab, loaded_site):
     while sql(loaded_site, interval, "refresh-banner-cache") != [(7,)]:
         assert time.monotonic() < deadline, sql(loaded_site, interval, "refresh-banner-cache")
         time.sleep(0.1)
+
+
+def test_beat_before_migrate_waits_and_stops_cleanly(lab, site):
+    """Beat started on a database without tables (the walkthrough's order: Procfile first)
+    waits for migrate, and a SIGTERM while it waits stops it at once with exit code 0 (beat's
+    own handler would otherwise build a second scheduler, which would wait in turn)."""
+    beat = lab.start("beat")
+    beat.wait_for(r"beat: waiting for the database: \d+ migrations not applied", timeout=20)
+    lab.procs.remove(beat)
+    assert beat.stop() == 0, beat.output()  # 0, not -9: it did not have to be killed
+    assert "Traceback" not in beat.output()

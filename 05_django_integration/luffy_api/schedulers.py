@@ -24,7 +24,22 @@ def unapplied_migrations():
 
 
 class DatabaseScheduler(schedulers.DatabaseScheduler):
+    waiting = False  # a scheduler is being set up and waits for migrate
+
     def setup_schedule(self):
+        if DatabaseScheduler.waiting:
+            # Ctrl-C or SIGTERM while it waits: beat's handler saves the schedule of a
+            # scheduler that does not exist yet by making one, which would wait in turn.
+            # There is nothing to save: stop.
+            raise SystemExit()
+        DatabaseScheduler.waiting = True
+        try:
+            self.wait_for_migrations()
+        finally:
+            DatabaseScheduler.waiting = False
+        super().setup_schedule()
+
+    def wait_for_migrations(self):
         said = False
         while True:
             try:
@@ -41,4 +56,3 @@ class DatabaseScheduler(schedulers.DatabaseScheduler):
         if said:
             logger.info("beat: the database is migrated, reading the schedule from it")
         connection.close()  # the scheduler opens its own as it goes
-        super().setup_schedule()

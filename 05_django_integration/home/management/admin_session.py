@@ -5,6 +5,7 @@ way a person at the admin does, through the running site (SITE_URL)."""
 import html
 import http.cookiejar
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -78,15 +79,25 @@ class AdminSession:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies),
                                                   NoRedirect)
 
-    def request(self, path, data=None):
-        """(status, Location header, page text) of a GET, or of a POST when data is given."""
+    def request(self, path, data=None, wait_for_server=3.0):
+        """(status, Location header, page text) of a GET, or of a POST when data is given.
+        Waits up to wait_for_server seconds for a server that is still starting."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(settings.SITE_URL + path, data=body)
-        try:
-            with self.opener.open(request, timeout=15) as response:
-                return response.status, response.headers.get("Location"), response.read().decode()
-        except urllib.error.HTTPError as error:  # 302 (not followed), 4xx, 5xx
-            return error.code, error.headers.get("Location"), error.read().decode()
+        deadline = time.monotonic() + wait_for_server
+        while True:
+            try:
+                with self.opener.open(request, timeout=15) as response:
+                    return response.status, response.headers.get("Location"), response.read().decode()
+            except urllib.error.HTTPError as error:  # 302 (not followed), 4xx, 5xx
+                return error.code, error.headers.get("Location"), error.read().decode()
+            except urllib.error.URLError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise SystemExit(f"[!] nothing answers at {settings.SITE_URL}: is the web server "
+                                 "running in another terminal (python manage.py runserver), and "
+                                 "SITE_URL its address?")
 
     def form(self, path):
         """The fields of the form on the page at path, as a browser would post them back."""

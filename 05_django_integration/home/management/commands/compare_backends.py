@@ -13,6 +13,7 @@ import time
 from celery.exceptions import TimeoutError as ResultTimeout
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 from django_celery_results.models import TaskResult
 
 from home.management.redis_check import require_redis
@@ -59,10 +60,14 @@ class Command(BaseCommand):
     def handle(self, *args, n, timeout, **options):
         require_redis(app)
         where = settings.CELERY_RESULT_BACKEND.rsplit("/", 1)[-1]
+        try:
+            before = TaskResult.objects.filter(task_name=echo_in_db.name).count()
+        except DatabaseError:
+            raise SystemExit("[!] no TaskResult table in the database: run python manage.py "
+                             "migrate (django_celery_results' migrations make it)")
         print(f"[1] {n} round trips with each result backend, one at a time: .delay(i), then "
               ".get(), the worker")
         print("    in between (it stores each result where its task says: home/results.py)")
-        before = TaskResult.objects.filter(task_name=echo_in_db.name).count()
 
         self.show(2, f"Redis (db {where}, the project's)", self.round_trips(echo, n, timeout))
         print("    the worker publishes the result and .get() is woken by it (Redis pub/sub)")

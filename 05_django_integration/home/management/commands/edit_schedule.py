@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
-from django_celery_beat.models import IntervalSchedule, PeriodicTasks
+from django.db import DatabaseError
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import DEFAULT_MAX_INTERVAL
 
 from home.management.admin_session import AdminSession
@@ -65,11 +66,12 @@ def beat_wrote_back(after, timeout):
     raise SystemExit(f"[!] beat did not reload the schedule within {timeout:g} s. {BEAT_HINT}")
 
 
-def last_refresh():
+def last_refresh(timeout):
+    """filled_at of the refresh by beat in the cache now, or of the next one."""
     entry = cache.get(settings.BANNER_CACHE_KEY)
     if entry and entry["filled_by"] == "beat":
         return entry["filled_at"]
-    return next_refresh(0, 3 * settings.BANNER_CACHE_SECONDS)
+    return next_refresh(0, timeout)
 
 
 class Command(BaseCommand):
@@ -82,7 +84,14 @@ class Command(BaseCommand):
         require_redis(app)
         if seconds < 1:
             raise SystemExit("[!] the interval is a whole number of seconds, 1 or more")
-        task = refresh_task()
+        try:
+            task = refresh_task()
+        except (DatabaseError, PeriodicTask.DoesNotExist):
+            raise SystemExit(f"[!] no periodic task {REFRESH_TASK!r} in the database: run "
+                             "python manage.py migrate (its migration home.0002 makes it)")
+        if task.interval is None:
+            raise SystemExit(f"[!] {REFRESH_TASK} runs on a {task.scheduler._meta.verbose_name}, "
+                             "not an interval: choose an interval for it in the admin first")
         old = task.interval.schedule.run_every.total_seconds()
         print(f"[1] in the database: {task.name} runs {task.task} every {old:g} s")
         if task.interval.every == seconds and task.interval.period == IntervalSchedule.SECONDS:
@@ -95,7 +104,7 @@ class Command(BaseCommand):
         print("    for this run, with a random password, allowed to change schedules and nothing else")
 
         print("[3] beat's refreshes, from the cache (filled_by=beat):")
-        first = last_refresh()
+        first = last_refresh(old + 10)
         second = next_refresh(first, old + 10)
         print(f"    {second - first:5.2f} s between two refreshes: every {old:g} s, as the "
               "database says")
