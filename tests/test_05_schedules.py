@@ -13,8 +13,8 @@ import json
 import re
 import secrets
 import shlex
+import shutil
 import sqlite3
-import threading
 import time
 
 import redis as redis_py
@@ -61,9 +61,16 @@ def sql(site, statement, *params):
         return db.execute(statement, params).fetchall()
 
 
-def test_schedule_and_results_walkthrough(lab, loaded_site, figures):
-    """The README's two steps: the interval changed through the real admin while beat runs,
-    then the same round trip with the result in Redis and in the database."""
+def test_schedule_and_results_walkthrough(lab, loaded_site, browser, figures):
+    """The README's two steps, then the same site by hand in headless Chromium, all with one
+    web server, worker and beat: the interval changed through the real admin while beat runs
+    (edit_schedule: another interval for the task), the same round trip with the result in
+    Redis and in the database; then in the browser the other admin edit, the interval's own
+    "every" (2 -> 1), which IntervalSchedule's post_save signal reports to beat, and the
+    database results listed in the admin with the task's name and arguments."""
+    password = secrets.token_urlsafe(12)
+    lab.run("python manage.py createsuperuser --noinput --username admin --email admin@example.com",
+            env={"DJANGO_SUPERUSER_PASSWORD": password})
     lab.start("web")
     worker = lab.start("worker")
     beat = lab.start("beat")
@@ -80,17 +87,16 @@ def test_schedule_and_results_walkthrough(lab, loaded_site, figures):
     # beat sleeps until its next due task (at most 5 s), then reads PeriodicTasks.last_update
     assert 0 < noticed <= min(REFRESH, 5) + 0.5, edit
     assert beat.count(CHANGED, since=mark) == 1, beat.output(mark)
-    assert beat.count(r"beat: Starting") == 1  # the same beat all along
     assert sql(loaded_site, "SELECT i.every, i.period FROM django_celery_beat_periodictask t JOIN "
                "django_celery_beat_intervalschedule i ON t.interval_id = i.id WHERE t.name = ?",
                "refresh-banner-cache") == [(2, "seconds")]
-    (password, staff, superuser), = sql(loaded_site, "SELECT password, is_staff, is_superuser "
-                                        "FROM auth_user WHERE username = 'schedule-editor'")
-    assert password.startswith("!") and (staff, superuser) == (1, 0)  # unusable, not a superuser
+    (hashed, staff, superuser), = sql(loaded_site, "SELECT password, is_staff, is_superuser "
+                                      "FROM auth_user WHERE username = 'schedule-editor'")
+    assert hashed.startswith("!") and (staff, superuser) == (1, 0)  # unusable, not a superuser
     figures(f"edit_schedule, 05_django_integration: every {before:.1f} s -> {after:.1f} s, "
             f"beat noticed {noticed:.1f} s after the admin's save")
 
-    # compare_backends: each result where its task says, the database ones listed in the admin
+    # compare_backends: each result where its task says
     rows = sql(loaded_site, "SELECT status, task_args, worker FROM django_celery_results_taskresult "
                "WHERE task_name = 'home.results.echo_in_db'")
     assert len(rows) == 22 and {status for status, _, _ in rows} == {"SUCCESS"}, rows  # 2 x (10 + 1)
@@ -107,60 +113,38 @@ def test_schedule_and_results_walkthrough(lab, loaded_site, figures):
     figures("compare_backends, 05_django_integration: median round trip "
             + ", ".join(f"{name} {value} ms" for name, value in medians.items()))
 
-
-def test_admin_interval_edit_in_chromium(lab, loaded_site, browser, figures):
-    """The other admin edit, by hand in headless Chromium: the interval's own "every" (3 ->
-    1), which IntervalSchedule's post_save signal reports to beat, while beat runs; the
-    refreshes measured from the cache follow. And the results stored in the database are
-    listed in the admin, with the task's name and arguments."""
-    password = secrets.token_urlsafe(12)
-    lab.run("python manage.py createsuperuser --noinput --username admin --email admin@example.com",
-            env={"DJANGO_SUPERUSER_PASSWORD": password})
-    lab.start("web")
-    lab.start("worker")
-    beat = lab.start("beat")
-    # results in the database while the browser works (echo_in_db's rows for the admin)
-    stored = []
-    filler = threading.Thread(target=lambda: stored.append(
-        lab.run("python manage.py compare_backends --n 2", timeout=60)))
-    filler.start()
-
+    # by hand in the admin: the interval "every 2 seconds" itself, 2 -> 1
     page = browser.new_page()
     page.goto(loaded_site.url + "/admin/django_celery_beat/intervalschedule/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", password)
     page.click("input[type=submit]")
-    page.click(f"text=every {REFRESH} seconds")
-    old = gaps(refresh_times(lab, 2, 0, REFRESH * 2 + 10))  # two refreshes: one gap
+    page.click("text=every 2 seconds")
+    old = gaps(refresh_times(lab, 2, 0, 2 * 2 + 10))  # two refreshes: one gap
     mark = beat.mark()
     page.fill("#id_every", "1")
     page.click("input[name=_save]")
     page.wait_for_selector("li.success")
     assert "every second" in page.inner_text("li.success")  # every=1: "every second"
     saved = time.time()
-    beat.wait_for(CHANGED, timeout=REFRESH + 5, since=mark)
-    new = gaps(refresh_times(lab, 4, saved, REFRESH + 10))
-    assert abs(old[0] - REFRESH) < 0.5, old
+    beat.wait_for(CHANGED, timeout=2 + 5, since=mark)
+    new = gaps(refresh_times(lab, 4, saved, 2 + 10))
+    assert abs(old[0] - 2) < 0.5, old
     assert all(abs(gap - 1) < 0.5 for gap in new), new
-    assert beat.count(r"beat: Starting") == 1
-    figures(f"admin in Chromium, 05_django_integration: the interval's every {REFRESH} -> 1, "
+    assert beat.count(r"beat: Starting") == 1  # the same beat all along
+    figures(f"admin in Chromium, 05_django_integration: the interval's every 2 -> 1, "
             f"refreshes {old[0]:.2f} s apart, then {', '.join(f'{g:.2f}' for g in new)} s")
-
-    # the task list says which interval the task uses now
     page.goto(loaded_site.url + "/admin/django_celery_beat/periodictask/")
-    row = page.locator("tr", has_text="refresh-banner-cache")
-    assert "every second" in row.inner_text()
+    assert "every second" in page.locator("tr", has_text="refresh-banner-cache").inner_text()
 
-    filler.join(60)
-    assert stored and stored[0].returncode == 0, stored and stored[0].output
+    # the results stored in the database, in the admin: echo_in_db's, none of echo's
     page.goto(loaded_site.url + "/admin/django_celery_results/taskresult/")
-    listed = page.locator("#result_list tbody tr")
-    assert listed.count() == 6  # 2 x (2 + 1) round trips of echo_in_db, none of echo's
     text = page.inner_text("#result_list")
-    assert text.count("home.results.echo_in_db") == 6 and text.count("SUCCESS") == 6
-    listed.first.locator("th a").click()  # the newest result, in full
+    assert text.count("home.results.echo_in_db") == 22 and text.count("SUCCESS") == 22, text
+    assert "home.results.echo\n" not in text and "home.results.echo\t" not in text
+    page.locator("#result_list tbody tr").first.locator("th a").click()  # the newest, in full
     shown = page.inner_text("#content")
-    assert "home.results.echo_in_db" in shown and '"(2,)"' in shown, shown
+    assert "home.results.echo_in_db" in shown and '"(10,)"' in shown, shown
 
 
 def test_results_in_the_database_for_every_task_break_transaction_demo(lab, loaded_site):
@@ -211,28 +195,27 @@ def test_time_zone_of_a_crontab_row_and_the_reset(lab, loaded_site):
     assert "ZONE CELERY_TIMEZONE Asia/Shanghai" in out, out
 
 
-def test_beat_schedule_in_the_settings_overwrites_the_row(lab, loaded_site):
-    """Why settings.py has no CELERY_BEAT_SCHEDULE: DatabaseScheduler copies its entries into
+def test_beat_before_migrate_and_the_settings_schedule(lab, site, migrated_db):
+    """Beat started on a database without tables (the walkthrough's order: the Procfile
+    first) waits for migrate, and a SIGTERM while it waits stops it at once with exit code 0
+    (beat's own handler would otherwise build a second scheduler, which would wait in turn).
+    And why settings.py has no CELERY_BEAT_SCHEDULE: DatabaseScheduler copies its entries into
     the table each time beat starts (setup_schedule -> update_from_dict), over the row."""
-    settings = lab.path / "luffy_api" / "settings.py"
-    settings.write_text(settings.read_text() + '\nCELERY_BEAT_SCHEDULE = {"refresh-banner-cache": '
-                        '{"task": "home.tasks.refresh_banner_cache", "schedule": 7.0}}\n')
-    interval = ("SELECT i.every FROM django_celery_beat_periodictask t JOIN "
-                "django_celery_beat_intervalschedule i ON t.interval_id = i.id WHERE t.name = ?")
-    assert sql(loaded_site, interval, "refresh-banner-cache") == [(REFRESH,)]
-    lab.start("beat")  # ready at "beat: Starting...", just before its scheduler sets up
-    deadline = time.monotonic() + 20
-    while sql(loaded_site, interval, "refresh-banner-cache") != [(7,)]:
-        assert time.monotonic() < deadline, sql(loaded_site, interval, "refresh-banner-cache")
-        time.sleep(0.1)
-
-
-def test_beat_before_migrate_waits_and_stops_cleanly(lab, site):
-    """Beat started on a database without tables (the walkthrough's order: Procfile first)
-    waits for migrate, and a SIGTERM while it waits stops it at once with exit code 0 (beat's
-    own handler would otherwise build a second scheduler, which would wait in turn)."""
     beat = lab.start("beat")
     beat.wait_for(r"beat: waiting for the database: \d+ migrations not applied", timeout=20)
     lab.procs.remove(beat)
     assert beat.stop() == 0, beat.output()  # 0, not -9: it did not have to be killed
     assert "Traceback" not in beat.output()
+
+    shutil.copy(migrated_db, site.db)
+    settings = lab.path / "luffy_api" / "settings.py"
+    settings.write_text(settings.read_text() + '\nCELERY_BEAT_SCHEDULE = {"refresh-banner-cache": '
+                        '{"task": "home.tasks.refresh_banner_cache", "schedule": 7.0}}\n')
+    interval = ("SELECT i.every FROM django_celery_beat_periodictask t JOIN "
+                "django_celery_beat_intervalschedule i ON t.interval_id = i.id WHERE t.name = ?")
+    assert sql(site, interval, "refresh-banner-cache") == [(REFRESH,)]
+    lab.start("beat")  # ready at "beat: Starting...", just before its scheduler sets up
+    deadline = time.monotonic() + 20
+    while sql(site, interval, "refresh-banner-cache") != [(7,)]:
+        assert time.monotonic() < deadline, sql(site, interval, "refresh-banner-cache")
+        time.sleep(0.1)
