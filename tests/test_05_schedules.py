@@ -119,8 +119,7 @@ def test_schedule_and_results_walkthrough(lab, loaded_site, browser, figures):
     page.fill("#id_username", "admin")
     page.fill("#id_password", password)
     page.click("input[type=submit]")
-    page.click("text=every 2 seconds")
-    old = gaps(refresh_times(lab, 2, 0, 2 * 2 + 10))  # two refreshes: one gap
+    page.click("text=every 2 seconds")  # its refreshes were measured by edit_schedule above
     mark = beat.mark()
     page.fill("#id_every", "1")
     page.click("input[name=_save]")
@@ -128,12 +127,11 @@ def test_schedule_and_results_walkthrough(lab, loaded_site, browser, figures):
     assert "every second" in page.inner_text("li.success")  # every=1: "every second"
     saved = time.time()
     beat.wait_for(CHANGED, timeout=2 + 5, since=mark)
-    new = gaps(refresh_times(lab, 4, saved, 2 + 10))
-    assert abs(old[0] - 2) < 0.5, old
+    new = gaps(refresh_times(lab, 3, saved, 2 + 10))
     assert all(abs(gap - 1) < 0.5 for gap in new), new
     assert beat.count(r"beat: Starting") == 1  # the same beat all along
     figures(f"admin in Chromium, 05_django_integration: the interval's every 2 -> 1, "
-            f"refreshes {old[0]:.2f} s apart, then {', '.join(f'{g:.2f}' for g in new)} s")
+            f"refreshes then {', '.join(f'{g:.2f}' for g in new)} s apart")
     page.goto(loaded_site.url + "/admin/django_celery_beat/periodictask/")
     assert "every second" in page.locator("tr", has_text="refresh-banner-cache").inner_text()
 
@@ -157,8 +155,8 @@ def test_results_in_the_database_for_every_task_break_transaction_demo(lab, load
     settings.write_text(text.replace('CELERY_RESULT_BACKEND = f"{REDIS_URL}/10"',
                                      'CELERY_RESULT_BACKEND = "django-db"'))
     lab.start("worker")
-    stuck = lab.run("python manage.py transaction_demo --timeout 3", exit=1, timeout=60)
-    assert "[!] no answer from the worker after 3 s" in stuck.output, stuck.output
+    stuck = lab.run("python manage.py transaction_demo --timeout 2", exit=1, timeout=60)
+    assert "[!] no answer from the worker after 2 s" in stuck.output, stuck.output
     assert sql(loaded_site, "SELECT count(*) FROM home_order") == [(0,)]  # rolled back
 
 
