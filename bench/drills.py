@@ -107,7 +107,19 @@ DRILLS = {
         "soft_s": r"soft: SIGQUIT -> exited after ([\d.]+) s",
         "cold_s": r"cold: SIGQUIT -> exited after ([\d.]+) s",
     }, 120),
+    "result_backends": ("05_django_integration", "python manage.py compare_backends", ("worker",), {
+        "redis_median_ms": r"Redis \(db \d+, the project's\) *: median +([\d.]+) ms",
+        "redis_p95_ms": r"Redis \(db \d+, the project's\) *: median +[\d.]+ ms, p95 +([\d.]+) ms",
+        "db_median_ms": r"the database, \.get\(\) *: median +([\d.]+) ms",
+        "db_p95_ms": r"the database, \.get\(\) *: median +[\d.]+ ms, p95 +([\d.]+) ms",
+        "db_fast_median_ms": r"interval=0\.05\) *: median +([\d.]+) ms",
+        "db_fast_p95_ms": r"interval=0\.05\) *: median +[\d.]+ ms, p95 +([\d.]+) ms",
+        "rounds": r"\[1\] (\d+) round trips",
+    }, 120),
 }
+# The walkthrough steps a drill's command needs done first, in the same scratch copy (a
+# chapter 05 command needs its database migrated).
+BEFORE = {"result_backends": ["python manage.py migrate"]}
 
 
 def parse(output: str, patterns: dict[str, str]) -> tuple[dict, list[str]]:
@@ -131,6 +143,11 @@ def run_one(name: str, redis_url: str) -> dict:
         for process in needs:  # the Procfile processes the drill needs, each until ready
             say(f"  [{process}] $ {run.chapter.processes[process]}", "cyan")
             run.start(process, timeout=60)
+        for step in BEFORE.get(name, []):
+            say(f"  $ {step}", "cyan")
+            ready = run.run(step, timeout=timeout)
+            if ready.returncode != 0:
+                say(f"    [!] {step}: exited {ready.returncode}", "red")
         done = run.run(command, timeout=timeout)
     for line in done.output.splitlines()[-12:]:
         say(f"    {line}", "dim")

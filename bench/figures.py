@@ -367,6 +367,22 @@ def sms_flood_figures(results: Results, lang: str) -> str:
             f"one every {f['every_s']:.1f} s on average, {60 / f['every_s']:.0f} a minute.")
 
 
+def result_backends_figures(results: Results, lang: str) -> str:
+    """Chapter 05's round trip with the result in Redis and in the database."""
+    r = drill(results, "result_backends")
+    if lang == "zh":
+        return (f"`make bench` 最近一次记录（每种 {r['rounds']} 次往返）：结果存在 Redis 里，中位数 "
+                f"{r['redis_median_ms']:.1f} 毫秒（p95 {r['redis_p95_ms']:.1f} 毫秒）；存在数据库里、"
+                f"`.get()` 用默认间隔时 {r['db_median_ms']:.0f} 毫秒（p95 {r['db_p95_ms']:.0f} 毫秒）；"
+                f"`.get(interval=0.05)` 时 {r['db_fast_median_ms']:.1f} 毫秒（p95 "
+                f"{r['db_fast_p95_ms']:.1f} 毫秒）。")
+    return (f"Recorded by `make bench`, last run ({r['rounds']} round trips each): the result in "
+            f"Redis, median {r['redis_median_ms']:.1f} ms (p95 {r['redis_p95_ms']:.1f} ms); in the "
+            f"database with `.get()`'s default interval {r['db_median_ms']:.0f} ms (p95 "
+            f"{r['db_p95_ms']:.0f} ms); with `.get(interval=0.05)` {r['db_fast_median_ms']:.1f} ms "
+            f"(p95 {r['db_fast_p95_ms']:.1f} ms).")
+
+
 def results_section(name: str) -> Renderer:
     """A benchmark's whole section of bench/RESULTS.md (English only)."""
     def render(results: Results, lang: str) -> str:
@@ -407,6 +423,7 @@ RENDERERS: dict[str, Renderer] = {
     "cut-off": block(cut_off_figures),
     "rabbitmq": block(rabbitmq_figures),
     "failover": block(failover_figures),
+    "result-backends": block(result_backends_figures),
     "bench-pools": results_section("pools"),
     "bench-latency": results_section("latency"),
     "bench-cache": results_section("cache"),
@@ -418,7 +435,7 @@ RENDERERS: dict[str, Renderer] = {
 BLOCKS: dict[str, list[str]] = {
     "README.md": ["measured"],
     "01_quickstart/README.md": ["pools"],
-    "05_django_integration/README.md": ["cache", "sms-flood"],
+    "05_django_integration/README.md": ["cache", "result-backends", "sms-flood"],
     "06_cache_consistency/README.md": ["refresh-window", "double-delete-window",
                                        "avalanche-peaks", "refresh-window"],
     "07_workflows/README.md": ["group-speedup", "chunks"],

@@ -4,6 +4,7 @@ real beat, against the private Redis. The SQLite file lives in a temporary folde
 where it is (SITE_URL, tour/runner.py), so nothing collides with a server the learner runs
 on 8000 and nothing is left in the chapter folder."""
 
+import fcntl
 import json
 import re
 import shlex
@@ -26,15 +27,28 @@ SHOWN = ["Learn Celery by running it", "Redis: broker, results and cache",
 DEAD_REDIS = "redis://127.0.0.1:1"  # nothing listens on port 1
 
 
-@pytest.fixture(scope="module")
-def migrated_db(tmp_path_factory, redis_url):
-    """A database with the tables and the sample banners, made once and copied per test."""
-    path = tmp_path_factory.mktemp("ch05") / "template.sqlite3"
-    with runner.ChapterRun(walkthrough.find(CHAPTER), redis_url,
-                           env={"DJANGO_DB_PATH": str(path)}) as run:
-        for command in ("python manage.py migrate", "python manage.py load_banners"):
-            done = run.run(command, timeout=60)
-            assert done.returncode == 0, done.output
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory, worker_id, redis_url):
+    """A database with the tables and the sample banners, copied per test. Made once per run:
+    `migrate` applies some 55 migrations (Django's, django-celery-beat's and -results', the
+    home app's), so the first pytest-xdist worker to need it makes it, under a lock, in the
+    run's own temporary folder, and the others wait for it and take it."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # pytest-N/, the parent of every worker's popen-gwN/
+    path = shared / "ch05-template.sqlite3"
+    with open(shared / "ch05-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            making = path.with_suffix(".making")
+            # the migration makes beat's refresh-banner-cache row, every BANNER_REFRESH_SECONDS
+            with runner.ChapterRun(walkthrough.find(CHAPTER), redis_url,
+                                   env={"DJANGO_DB_PATH": str(making),
+                                        "BANNER_REFRESH_SECONDS": str(REFRESH)}) as run:
+                for command in ("python manage.py migrate", "python manage.py load_banners"):
+                    done = run.run(command, timeout=120)
+                    assert done.returncode == 0, done.output
+            making.rename(path)
     return path
 
 
@@ -103,16 +117,20 @@ def test_a_run_never_meets_the_learners_server(monkeypatch, redis_url):
 
 
 def test_walkthrough(lab, site):
-    """Every step of the README, in order, with the Procfile's web, worker and beat."""
+    """Every step of the README, in order, with the Procfile's web, worker and beat (the
+    schedule and results steps at the end: tests/test_05_schedules.py, processes of their own)."""
+    from tests.test_05_schedules import STEPS as SCHEDULE_STEPS
+
     web, worker, beat = (lab.start(name) for name in ("web", "worker", "beat"))
     assert f"Starting development server at {site.url}/" in web.output()
-    # beat's first refresh comes before `migrate`: the task skips it instead of failing
-    worker.wait_for(r"refresh_banner_cache\[.*\] succeeded .*'skipped: the database is not "
-                    r"migrated yet'", timeout=REFRESH + 10)
-    assert "banner cache not refreshed: no such table: home_banner" in worker.output()
-    outputs = {step.run.split()[2]: lab.run_step(step).output for step in lab.chapter.steps}
+    # beat starts before `migrate`: its schedule is in tables that are not there yet, so it
+    # waits for them (luffy_api/schedulers.py) instead of exiting on "no such table"
+    beat.wait_for(r"beat: waiting for the database: \d+ migrations not applied", timeout=10)
+    steps = [step for step in lab.chapter.steps if step.run not in SCHEDULE_STEPS]
+    outputs = {step.run.split()[2]: lab.run_step(step).output for step in steps}
+    beat.wait_for(r"beat: the database is migrated, reading the schedule", timeout=10)
     # README's sample output, as it reads with the README's refresh period (5 s, not REFRESH)
-    assert_readme_shows(lab.chapter, lab.chapter.steps, list(outputs.values()),
+    assert_readme_shows(lab.chapter, steps, list(outputs.values()),
                         as_if={rf"\b(every|at most) {REFRESH} s\b": r"\1 5 s"})
 
     # cache-aside through the real server: 1 query on the miss, 0 on the hit

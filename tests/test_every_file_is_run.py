@@ -22,7 +22,7 @@ by name counts, and only that:
   which imports `<app>/tasks.py` of each local Django app;
 - Django: the settings module named by `DJANGO_SETTINGS_MODULE` in manage.py; every string of
   that module naming a local module or an attribute of one (INSTALLED_APPS,
-  MIDDLEWARE, ROOT_URLCONF, WSGI_APPLICATION); `include("app.urls")` in a urls module; and
+  MIDDLEWARE, ROOT_URLCONF, WSGI_APPLICATION, CELERY_BEAT_SCHEDULER's `module:Class`); `include("app.urls")` in a urls module; and
   for each local app in INSTALLED_APPS the modules Django loads itself: `apps.py`,
   `models.py`, `admin.py` (admin's autodiscover), `migrations/*.py` (`migrate` runs them,
   and a step runs `migrate`). A management command counts only when a command runs it.
@@ -82,7 +82,10 @@ def with_parents(folder: Path, dotted: str) -> set[Path]:
 
 
 def named_module(folder: Path, dotted: str) -> set[Path]:
-    """`a.b.c` as a module, or as an attribute of the module `a.b` (`luffy_api.wsgi.application`)."""
+    """`a.b.c` as a module, or as an attribute of the module `a.b` (`luffy_api.wsgi.application`);
+    `a.b:C` too, Celery's way of naming a class (CELERY_BEAT_SCHEDULER: kombu's symbol_by_name)."""
+    if re.fullmatch(rf"{DOTTED.pattern}:[A-Za-z_]\w*", dotted):
+        dotted = dotted.replace(":", ".")
     if not DOTTED.fullmatch(dotted):
         return set()
     while dotted:
@@ -296,4 +299,6 @@ def test_selftest_django_commands_count_only_when_run(tmp_path):
     fewer = [c for c in commands if "image_urls" not in c]
     assert unused(copy, fewer) == ["home/management/commands/image_urls.py"]
     no_migrate = [c for c in commands if c != "python manage.py migrate"]
-    assert unused(copy, no_migrate) == ["home/migrations/0001_initial.py", "home/migrations/__init__.py"]
+    assert unused(copy, no_migrate) == ["home/migrations/0001_initial.py",
+                                        "home/migrations/0002_refresh_banner_schedule.py",
+                                        "home/migrations/__init__.py"]

@@ -14,7 +14,8 @@ to change comes from an environment variable with a development default:
                             build URLs from it
     REDIS_URL               the Redis server (default redis://127.0.0.1:6379); this chapter
                             uses its databases 9 (broker), 10 (results) and 11 (Django cache)
-    BANNER_REFRESH_SECONDS  how often beat refreshes the cached banner list (default 5)
+    BANNER_REFRESH_SECONDS  how often beat refreshes the cached banner list (default 5), read
+                            once: by the migration that puts that schedule in the database
     THUMBNAIL_SECONDS       how long rebuild_thumbnails pretends each banner takes (default
                             0.5), so its progress bar has steps to show
     DJANGO_NUM_PROXIES      how many proxies stand in front of the site (default 0): DRF's
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_celery_beat",  # the beat schedule in the database, edited in the admin
+    "django_celery_results",  # task results in the database, listed in the admin
     "home",
 ]
 
@@ -129,6 +132,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]  # never pickle: a pickled message can run code on load
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 24 * 3600
+# Tasks with base=ResultInDatabase (home/results.py) store their results in the database
+# instead (django-celery-results); the worker imports that module as it starts.
+CELERY_IMPORTS = ["home.results"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started before Redis waits
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
@@ -143,12 +149,13 @@ BANNER_CACHE_KEY = "banner_list"
 BANNER_CACHE_SECONDS = 60       # a safety net: if beat stops, the cached list expires anyway
 BANNER_REFRESH_SECONDS = float(os.environ.get("BANNER_REFRESH_SECONDS", "5"))
 
-CELERY_BEAT_SCHEDULE = {
-    "refresh-banner-cache": {
-        "task": "home.tasks.refresh_banner_cache",
-        "schedule": BANNER_REFRESH_SECONDS,  # seconds (a timedelta or a crontab works too)
-    },
-}
+# --- the schedule lives in the database (django-celery-beat) --------------------------------
+# beat reads its entries from the PeriodicTask table (edit them in the admin, beat notices
+# within seconds) instead of a CELERY_BEAT_SCHEDULE dict. "refresh-banner-cache" is created
+# by the migration home/migrations/0002_refresh_banner_schedule.py, every
+# BANNER_REFRESH_SECONDS. No CELERY_BEAT_SCHEDULE here on purpose: DatabaseScheduler copies
+# its entries into the table each time beat starts, over what the admin changed.
+CELERY_BEAT_SCHEDULER = "luffy_api.schedulers:DatabaseScheduler"
 
 # --- the rest of a normal Django project ----------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -3,12 +3,12 @@ API keep serving the old title until beat's next refresh rewrites the cache."""
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from home.management.client import call
 from home.management.redis_check import require_redis
 from home.models import Banner
+from home.schedule import refresh_every
 from luffy_api.celery import app
 
 EDITED = " · edited "
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         require_redis(app)
-        every = settings.BANNER_REFRESH_SECONDS
+        every = refresh_every()  # the schedule in the database (home/schedule.py)
         banner, headers, filled_at = first_banner()
         old = banner["title"]
         print(f"[1] the API serves banner {banner['id']} as {old!r} "
