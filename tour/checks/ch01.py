@@ -5,6 +5,16 @@ import time
 from ..exercises import Ctx, NotYet
 
 
+def expect(what: str, box: dict, wanted, shown) -> None:
+    """A driver's call(...) box must hold `wanted` (said as `shown`): else the hint."""
+    if box["hung"]:
+        raise NotYet(f"{what} had not returned after {box['seconds']} s")
+    if box["error"]:
+        raise NotYet(f"{what} raised {box['error']}; it should return {shown!r}")
+    if box["value"] != wanted:
+        raise NotYet(f"{what} returned {box['value']!r}; it should return {shown!r}")
+
+
 def register(ctx: Ctx) -> str:
     worker = ctx.worker()
     since = worker.mark()
@@ -44,12 +54,7 @@ def timeout(ctx: Ctx) -> str:
     for what, box, wanted in (("result_or_none(id, 0.5) while add(2, 3) still runs", early, None),
                               ("result_or_none(id, 5) for add(2, 3)", late, 5),
                               ("result_or_none('no-such-task-id', 0.5)", unknown, None)):
-        if box["hung"]:
-            raise NotYet(f"{what} had not returned after {box['seconds']} s")
-        if box["error"]:
-            raise NotYet(f"{what} raised {box['error']}; it should return {wanted!r}")
-        if box["value"] != wanted:
-            raise NotYet(f"{what} returned {box['value']!r}; it should return {wanted!r}")
+        expect(what, box, wanted, wanted)
     return (f"None after {early['seconds']} s while running, 5 once done, "
             f"None after {unknown['seconds']} s for an unknown id")
 
@@ -64,12 +69,7 @@ def outcome(ctx: Ctx) -> str:
     """, timeout=30)
     for what, box, wanted in (("outcome(<id of divide(1, 0)>)", found["bad"], ["FAILURE", "ZeroDivisionError"]),
                               ("outcome(<id of add(2, 3)>)", found["good"], ["SUCCESS", 5])):
-        if box["hung"]:
-            raise NotYet(f"{what} had not returned after {box['seconds']} s")
-        if box["error"]:
-            raise NotYet(f"{what} raised {box['error']}; it should return {tuple(wanted)!r}")
-        if box["value"] != wanted:
-            raise NotYet(f"{what} returned {box['value']!r}; it should return {tuple(wanted)!r}")
+        expect(what, box, wanted, tuple(wanted))
     return "('FAILURE', 'ZeroDivisionError') for divide(1, 0), ('SUCCESS', 5) for add(2, 3)"
 
 
